@@ -1,0 +1,14 @@
+// Pure decisions of pve-autopilot, safe to import from Temporal workflow code: no I/O, no clock,
+// no Math.random, only plain JSON in and out.
+
+export * from './arrivals';
+export * from './capacity';
+export * from './decide';
+export * from './eligibility';
+export * from './format';
+export * from './memory';
+export * from './pick';
+export * from './placement';
+export * from './projection';
+export * from './random';
+export * from './rules';

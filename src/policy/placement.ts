@@ -1,0 +1,71 @@
+// Where the generator puts its next container: a weighted draw among the nodes still under the
+// generation limit, and a memory size drawn from the configured choices.
+
+import type { Action, ClusterSnapshot, ManagedScope } from '../domain';
+import { loadPercent, nodeLoads, nodesUnder, type CapacityBasis, type NodeLoad } from './capacity';
+import { formatPercent } from './format';
+import { pickUniform, pickWeightedIndex } from './pick';
+
+/** Node name → relative weight. Empty means every node weighs the same. */
+export type NodeWeights = Record<string, number>;
+
+export interface GeneratorPolicy {
+  scope: ManagedScope;
+  capacityBasis: CapacityBasis;
+  /** Generation stops on a node once its managed memory reaches this percent of its total. */
+  limitPercent: number;
+  nodeWeights: NodeWeights;
+  memoryChoicesMiB: number[];
+}
+
+export type ProvisionAction = Extract<Action, { kind: 'provision' }>;
+
+/**
+ * A node absent from a non-empty weight map weighs 0: the lab shared a cluster with other
+ * teams and placed only on its own two nodes.
+ */
+export function weightOf(node: string, weights: NodeWeights): number {
+  if (Object.keys(weights).length === 0) return 1;
+  return weights[node] ?? 0;
+}
+
+/** null when no node with a positive weight is under the limit: the generator backs off. */
+export function chooseNode(
+  loads: readonly NodeLoad[],
+  weights: NodeWeights,
+  limitPercent: number,
+  u: number,
+): string | null {
+  const open = nodesUnder(loads, limitPercent);
+  const index = pickWeightedIndex(
+    open.map((l) => weightOf(l.node, weights)),
+    u,
+  );
+  return index < 0 ? null : (open[index]?.node ?? null);
+}
+
+export function chooseMemoryMiB(choices: readonly number[], u: number): number | null {
+  return pickUniform(choices, u) ?? null;
+}
+
+export function planProvision(
+  snapshot: ClusterSnapshot,
+  policy: GeneratorPolicy,
+  draws: { node: number; memory: number },
+): ProvisionAction | null {
+  const loads = nodeLoads(snapshot, policy.scope, policy.capacityBasis);
+  const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
+  const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
+  if (node === null || memoryMiB === null) return null;
+  const load = loads.find((l) => l.node === node);
+  const at = load ? formatPercent(loadPercent(load)) : 'unknown %';
+  return {
+    kind: 'provision',
+    node,
+    memoryMiB,
+    reason:
+      `${node} holds ${at} of its memory in managed containers, under the ` +
+      `${formatPercent(policy.limitPercent)} generation limit; drawn with weight ` +
+      `${weightOf(node, policy.nodeWeights)} among the open nodes`,
+  };
+}
