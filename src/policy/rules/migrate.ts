@@ -28,11 +28,13 @@ export const migrateRule: Rule = (ctx) => {
   const sources = nodesPassing(loads, policy.migratePercent).sort(
     (a, b) => loadPercent(b) - loadPercent(a) || compareNames(a.node, b.node),
   );
+  // A node shedding this cycle takes nothing back in the same cycle: that would only be churn.
+  const shedding = sources.map((s) => s.node);
   const actions: Action[] = [];
   for (const source of sources) {
     const over = `${formatLoad(source)} is over the ${formatPercent(policy.migratePercent)} migrate threshold`;
     const targets = loads.filter(
-      (l) => l.node !== source.node && isUnder(l.managedBytes, l.maxmem, policy.migratePercent),
+      (l) => !shedding.includes(l.node) && isUnder(l.managedBytes, l.maxmem, policy.migratePercent),
     );
     if (targets.length === 0) {
       ctx.note(`${over}, but no node is under it`);

@@ -1,7 +1,13 @@
 // Builders for small clusters in policy tests: sizes in GiB/MiB as people think of them.
 
-import type { ClusterSnapshot, ContainerState, NodeState } from '../../../src/domain';
-import { emptyMemory, type DecisionMemory, type ManagerPolicy } from '../../../src/policy';
+import type { Action, ClusterSnapshot, ContainerState, NodeState } from '../../../src/domain';
+import {
+  createRuleContext,
+  emptyMemory,
+  type DecisionMemory,
+  type ManagerPolicy,
+  type Rule,
+} from '../../../src/policy';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -67,4 +73,25 @@ export function labPolicy(overrides: Partial<ManagerPolicy> = {}): ManagerPolicy
 
 export function memory(overrides: Partial<DecisionMemory> = {}): DecisionMemory {
   return { ...emptyMemory(NOW, 42), ...overrides };
+}
+
+/** Runs one rule alone, with the draws it should see, and collects its notes. */
+export function runRule(
+  rule: Rule,
+  cluster: ClusterSnapshot,
+  policy: ManagerPolicy,
+  mem: DecisionMemory = memory(),
+  draws: number[] = [],
+): { actions: Action[]; notes: string[] } {
+  const notes: string[] = [];
+  const queue = [...draws];
+  const ctx = createRuleContext(cluster, policy, mem, {
+    random: () => {
+      const u = queue.shift();
+      if (u === undefined) throw new Error('the rule drew more numbers than the test provided');
+      return u;
+    },
+    note: (text) => notes.push(text),
+  });
+  return { actions: rule(ctx), notes };
 }
