@@ -227,7 +227,8 @@ const API_PREFIX = '/api2/json';
 /** Strips scheme, host, API prefix and query: `https://h:8006/api2/json/nodes?x=1` → `/nodes`. */
 export function apiPathOf(url: string): string {
   try {
-    const u = new URL(url);
+    // A bare path (the transport's) resolves against a dummy origin.
+    const u = new URL(url, 'http://localhost');
     const p = u.pathname.startsWith(API_PREFIX) ? u.pathname.slice(API_PREFIX.length) : u.pathname;
     return p || '/';
   } catch {
