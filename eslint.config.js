@@ -26,17 +26,21 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O modules.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      // Type-only imports (activity signatures for proxyActivities) vanish at compile time, so they pass.
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: workflowForbiddenImports.map((name) => ({
             name,
             message: 'Node built-ins are not allowed in workflow code (Temporal sandbox); use an activity.',
+            allowTypeImports: true,
           })),
           patterns: [
             {
               group: ['**/activities/**', '**/src/proxmox/**', '**/src/config/**', '**/worker/**'],
-              message: 'Workflows may import only @temporalio/workflow, src/domain, src/policy and each other.',
+              message:
+                'Workflows may import only @temporalio/workflow, src/domain, src/policy and each other.',
+              allowTypeImports: true,
             },
           ],
         },

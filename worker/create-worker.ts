@@ -1,0 +1,38 @@
+// Builds the Worker from a connection and activity dependencies; shared by the worker process and
+// the integration tests, so both run the same workflows with the same options.
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createSelfCheckActivities } from '../activities/self-check';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export const sdkVersion: string = (
+  createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string }
+).version;
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A pre-built workflow bundle (tests build one once); otherwise workflowsPath is bundled. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+export function createActivities(deps: { taskQueue: string }) {
+  return {
+    ...createSelfCheckActivities({ taskQueue: deps.taskQueue, sdkVersion }),
+  };
+}
+
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
+    activities: createActivities({ taskQueue: deps.taskQueue }),
+    shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
+  });
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Clients start workflows by these names.
+export { selfCheckWorkflow } from './self-check';
