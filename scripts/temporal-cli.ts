@@ -55,7 +55,8 @@ async function onPath(env: NodeJS.ProcessEnv): Promise<string | null> {
   return null;
 }
 
-function releaseUrl(): string | null {
+function releaseUrl(env: NodeJS.ProcessEnv): string | null {
+  if (env.TEMPORAL_CLI_RELEASE_URL) return env.TEMPORAL_CLI_RELEASE_URL; // a mirror, for closed networks
   const os = { linux: 'linux', darwin: 'darwin', win32: 'windows' }[process.platform as string];
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch as string];
   if (!os || !arch) return null;
@@ -63,8 +64,8 @@ function releaseUrl(): string | null {
   return `https://github.com/temporalio/cli/releases/download/v${TEMPORAL_CLI_VERSION}/temporal_cli_${TEMPORAL_CLI_VERSION}_${os}_${arch}.${ext}`;
 }
 
-async function download(target: string, log: Log): Promise<boolean> {
-  const url = releaseUrl();
+async function download(target: string, env: NodeJS.ProcessEnv, log: Log): Promise<boolean> {
+  const url = releaseUrl(env);
   if (!url || url.endsWith('.zip')) return false;
   log(`downloading the Temporal CLI v${TEMPORAL_CLI_VERSION} release archive`);
   const work = await mkdtemp(join(tmpdir(), 'temporal-cli-'));
@@ -87,9 +88,9 @@ async function download(target: string, log: Log): Promise<boolean> {
   }
 }
 
-async function goVersion(): Promise<[number, number] | null> {
+async function goVersion(env: NodeJS.ProcessEnv): Promise<[number, number] | null> {
   try {
-    const { stdout } = await run('go', ['env', 'GOVERSION'], { timeout: 30_000 });
+    const { stdout } = await run('go', ['env', 'GOVERSION'], { timeout: 30_000, env });
     const m = /^go(\d+)\.(\d+)/.exec(stdout.trim());
     return m ? [Number(m[1]), Number(m[2])] : null;
   } catch {
@@ -97,8 +98,8 @@ async function goVersion(): Promise<[number, number] | null> {
   }
 }
 
-async function buildWithGo(target: string, log: Log): Promise<boolean> {
-  const version = await goVersion();
+async function buildWithGo(target: string, env: NodeJS.ProcessEnv, log: Log): Promise<boolean> {
+  const version = await goVersion(env);
   if (!version) {
     log('Go is not installed; cannot build the Temporal CLI from source');
     return false;
@@ -116,7 +117,7 @@ async function buildWithGo(target: string, log: Log): Promise<boolean> {
   );
   try {
     await run('go', ['install', GO_MODULE], {
-      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
+      env: { ...env, GOBIN: gobin, CGO_ENABLED: '0' },
       maxBuffer: 64 * 1024 * 1024,
       timeout: 30 * 60_000,
     });
@@ -153,7 +154,7 @@ export async function ensureTemporalCli(opts: { env?: NodeJS.ProcessEnv; log?: L
 
   await mkdir(dir, { recursive: true });
   log(`no Temporal CLI found; provisioning v${TEMPORAL_CLI_VERSION} into ${dir}`);
-  if ((await download(cached, log)) || (await buildWithGo(cached, log))) {
+  if ((await download(cached, env, log)) || (await buildWithGo(cached, env, log))) {
     const version = await versionOf(cached);
     if (version) {
       log(`ready: ${cached} (${version})`);
