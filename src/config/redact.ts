@@ -1,0 +1,19 @@
+// A config safe to print or log: every secret replaced by '***', nothing read from the environment.
+
+import { REDACTED, SECRET_PATHS } from './secrets';
+import type { Config } from './schema';
+
+export function redactConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  for (const path of SECRET_PATHS) {
+    let here: unknown = copy;
+    for (const key of path.slice(0, -1)) {
+      here = here !== null && typeof here === 'object' ? (here as Record<string, unknown>)[key] : undefined;
+    }
+    const last = path[path.length - 1] as string;
+    if (here !== null && typeof here === 'object' && (here as Record<string, unknown>)[last] !== undefined) {
+      (here as Record<string, unknown>)[last] = REDACTED;
+    }
+  }
+  return copy;
+}

@@ -1,0 +1,193 @@
+// The shape of pve-autopilot.yaml: every setting, its default (the INSA lab's values) and what a
+// valid value looks like. Unknown keys are rejected so that a typo never silently means a default.
+
+import { z } from 'zod';
+import {
+  flag,
+  integerBetween,
+  matching,
+  nonEmptyText,
+  numberBetween,
+  oneOf,
+  positiveNumber,
+  reject,
+  section,
+  share,
+  whenFieldsValid,
+} from './fields';
+
+const DAY_SECONDS = 86_400;
+
+// Same formats as src/proxmox's pveConnectionSchema, so a bad value is caught here, with its path.
+const UUID_LOWER = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TOKEN_ID = /^[^\s@!]+@[^\s@!]+![A-Za-z][A-Za-z0-9._-]*$/;
+const FINGERPRINT = /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
+const HOST = /^[^\s/:]+$|^\[[0-9A-Fa-f:.]+\]$/;
+const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+):\d{1,5}$/;
+const REALM = /^[A-Za-z][A-Za-z0-9.\-_]+$/;
+const PVE_TAG = /^[a-z0-9_][a-z0-9_+.-]*$/i;
+const HOSTNAME_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/i;
+
+export const scopeSchema = section({
+  vmidMin: integerBetween(100, 999_999_999).default(1400),
+  vmidMax: integerBetween(100, 999_999_999).default(1499),
+  pool: nonEmptyText('a pool id').optional(),
+  tag: matching(PVE_TAG, 'a tag of letters, digits, _ - + .').optional(),
+}).superRefine((s, ctx) => {
+  if (s.vmidMax < s.vmidMin) {
+    reject(ctx, 'vmidMax', `expected at least scope.vmidMin (${s.vmidMin})`, s.vmidMax);
+  }
+}, whenFieldsValid);
+
+const thresholdsSchema = section({
+  migratePercent: numberBetween(0, 100).default(8),
+  dropPercent: numberBetween(0, 100).default(12),
+}).superRefine((t, ctx) => {
+  // Dropping before migrating has had its chance is a typo (1.2 for 12), not a policy.
+  if (t.dropPercent < t.migratePercent) {
+    const expected = `expected a number between manager.thresholds.migratePercent (${t.migratePercent}) and 100`;
+    reject(ctx, 'dropPercent', expected, t.dropPercent);
+  }
+}, whenFieldsValid);
+
+export const managerSchema = section({
+  automation: oneOf(['off', 'recommend', 'auto']).default('auto'),
+  cycleSeconds: positiveNumber(DAY_SECONDS).default(10),
+  capacityBasis: oneOf(['allocated', 'used']).default('allocated'),
+  thresholds: thresholdsSchema.prefault({}),
+  migrateChoice: oneOf(['random', 'best-fit']).default('best-fit'),
+  dropMode: oneOf(['stop', 'destroy']).default('destroy'),
+  maxConcurrent: integerBetween(1, 64).default(2),
+  cooldownSeconds: numberBetween(0, DAY_SECONDS).default(60),
+  admissionShare: share().default(0.9),
+});
+
+const arrivalSchema = section({
+  law: oneOf(['periodic', 'uniform', 'exponential']).default('periodic'),
+  /** The period of `periodic`, the mean of `exponential`. */
+  meanSeconds: positiveNumber(DAY_SECONDS).default(5),
+  /** The bounds of `uniform`. */
+  minSeconds: numberBetween(0, DAY_SECONDS).default(1),
+  maxSeconds: positiveNumber(DAY_SECONDS).default(10),
+}).superRefine((a, ctx) => {
+  if (a.maxSeconds < a.minSeconds) {
+    reject(
+      ctx,
+      'maxSeconds',
+      `expected at least generator.arrival.minSeconds (${a.minSeconds})`,
+      a.maxSeconds,
+    );
+  }
+}, whenFieldsValid);
+
+export const generatorSchema = section({
+  limitPercent: numberBetween(0, 100).default(16),
+  nodeWeights: z
+    .record(z.string(), numberBetween(0, 1_000_000), { error: 'expected a mapping of node name to weight' })
+    .default({ 'srv-px1': 66, 'srv-px2': 33 })
+    .superRefine((weights, ctx) => {
+      const values = Object.values(weights);
+      if (values.length > 0 && values.every((w) => w === 0)) {
+        reject(ctx, undefined, 'expected at least one positive weight, or no weights at all', weights);
+      }
+    }, whenFieldsValid),
+  memoryChoicesMiB: z
+    .array(integerBetween(16, 4_194_304), { error: 'expected a list of memory sizes in MiB' })
+    .min(1, { error: 'expected at least one memory size in MiB' })
+    .default([256, 512, 768]),
+  arrival: arrivalSchema.prefault({}),
+  backoffSeconds: positiveNumber(DAY_SECONDS).default(30),
+});
+
+export const containerSchema = section({
+  template: nonEmptyText('a template volume id such as local:vztmpl/....tar.zst').default(
+    'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+  ),
+  storage: nonEmptyText('a storage id').default('local'),
+  diskGiB: integerBetween(1, 65_536).default(8),
+  cores: integerBetween(1, 512).default(1),
+  swapMiB: integerBetween(0, 4_194_304).default(512),
+  net0: nonEmptyText('a PVE net0 string such as name=eth0,bridge=vmbr0,ip=dhcp').default(
+    'name=eth0,bridge=vmbr0,ip=dhcp',
+  ),
+  hostnamePrefix: matching(HOSTNAME_PREFIX, 'letters, digits and inner hyphens').default('autopilot'),
+  unprivileged: flag().default(true),
+});
+
+/** Field names match src/temporal's TemporalSettings, so this section is passed through as is. */
+export const temporalSchema = section({
+  address: matching(HOST_PORT, 'HOST:PORT, e.g. 127.0.0.1:7233').default('127.0.0.1:7233'),
+  namespace: nonEmptyText('a namespace').default('default'),
+  taskQueue: nonEmptyText('a task queue name').default('pve-autopilot'),
+  apiKey: nonEmptyText('an API key').optional(),
+  tls: section({
+    certFile: nonEmptyText('a path to a client certificate').optional(),
+    keyFile: nonEmptyText('a path to a client key').optional(),
+    caFile: nonEmptyText('a path to a CA certificate').optional(),
+    serverName: nonEmptyText('a TLS server name').optional(),
+  })
+    .superRefine((tls, ctx) => {
+      if (tls.certFile !== undefined && tls.keyFile === undefined) {
+        reject(ctx, 'keyFile', 'expected a client key path alongside certFile', tls.keyFile);
+      }
+      if (tls.keyFile !== undefined && tls.certFile === undefined) {
+        reject(ctx, 'certFile', 'expected a client certificate path alongside keyFile', tls.certFile);
+      }
+    }, whenFieldsValid)
+    .optional(),
+});
+
+/**
+ * Field names match src/proxmox's pveConnectionSchema, so this section is passed through as is.
+ * host and credentials may be absent here (commands that only talk to Temporal need neither);
+ * proxmoxConnectionOf() requires them where a Proxmox client is built.
+ */
+export const proxmoxSchema = section({
+  host: matching(HOST, 'a host name or IP address, without scheme or port').optional(),
+  port: integerBetween(1, 65_535).default(8006),
+  schema: oneOf(['https', 'http']).default('https'),
+  tokenId: matching(TOKEN_ID, 'USER@REALM!TOKENID, e.g. root@pam!autopilot').optional(),
+  tokenSecret: matching(UUID_LOWER, 'a lowercase UUID (the API token secret)').optional(),
+  username: nonEmptyText('a user name such as root@pam').optional(),
+  password: z.string({ error: 'expected a password' }).min(1, { error: 'expected a password' }).optional(),
+  realm: matching(REALM, 'a realm id such as pam or pve').optional(),
+  caFile: nonEmptyText('a path to a CA certificate').optional(),
+  fingerprint: matching(FINGERPRINT, 'a SHA-256 fingerprint, 32 hex byte pairs like AB:CD:...').optional(),
+  timeoutMs: integerBetween(100, 600_000).default(15_000),
+}).superRefine((p, ctx) => {
+  const token = p.tokenId !== undefined || p.tokenSecret !== undefined;
+  const password = p.username !== undefined || p.password !== undefined || p.realm !== undefined;
+  if (token && password) {
+    reject(ctx, 'tokenId', 'expected either tokenId+tokenSecret or username+password, not both', p.tokenId);
+    return;
+  }
+  if (p.tokenId !== undefined && p.tokenSecret === undefined) {
+    reject(ctx, 'tokenSecret', 'expected the token secret alongside tokenId', p.tokenSecret);
+  }
+  if (p.tokenSecret !== undefined && p.tokenId === undefined) {
+    reject(ctx, 'tokenId', 'expected the token id alongside tokenSecret', p.tokenId);
+  }
+  if (password && p.username === undefined) {
+    reject(ctx, 'username', 'expected a user name alongside password/realm', p.username);
+  }
+  if (password && p.password === undefined) {
+    reject(ctx, 'password', 'expected a password alongside username', p.password);
+  }
+}, whenFieldsValid);
+
+export const configSchema = section({
+  scope: scopeSchema.prefault({}),
+  manager: managerSchema.prefault({}),
+  generator: generatorSchema.prefault({}),
+  container: containerSchema.prefault({}),
+  temporal: temporalSchema.prefault({}),
+  proxmox: proxmoxSchema.prefault({}),
+});
+
+/** A validated configuration with every default filled in. */
+export type Config = z.output<typeof configSchema>;
+/** What a config file may contain: everything optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+export type ProxmoxSection = Config['proxmox'];
+export type TemporalSection = Config['temporal'];
+export type AutomationLevel = Config['manager']['automation'];

@@ -1,0 +1,15 @@
+// Which config fields hold secrets: they are never echoed in errors and are masked when printed.
+
+export const SECRET_PATHS: readonly (readonly string[])[] = [
+  ['proxmox', 'tokenSecret'],
+  ['proxmox', 'password'],
+  ['temporal', 'apiKey'],
+];
+
+export const REDACTED = '***';
+
+export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  return SECRET_PATHS.some(
+    (secret) => secret.length === path.length && secret.every((key, i) => key === path[i]),
+  );
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  arrivalLawOf,
+  defaultConfig,
+  generatorPolicyOf,
+  managerPolicyOf,
+  parseConfig,
+  type Config,
+} from '../../../src/config';
+import type { TemporalSettings } from '../../../src/temporal/settings';
+
+const examplePath = new URL('../../../pve-autopilot.example.yaml', import.meta.url);
+
+describe('defaults', () => {
+  it('reproduce the INSA lab when no file and no environment set anything', () => {
+    expect(parseConfig('', {})).toEqual({
+      scope: { vmidMin: 1400, vmidMax: 1499 },
+      manager: {
+        automation: 'auto',
+        cycleSeconds: 10,
+        capacityBasis: 'allocated',
+        thresholds: { migratePercent: 8, dropPercent: 12 },
+        migrateChoice: 'best-fit',
+        dropMode: 'destroy',
+        maxConcurrent: 2,
+        cooldownSeconds: 60,
+        admissionShare: 0.9,
+      },
+      generator: {
+        limitPercent: 16,
+        nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
+        memoryChoicesMiB: [256, 512, 768],
+        arrival: { law: 'periodic', meanSeconds: 5, minSeconds: 1, maxSeconds: 10 },
+        backoffSeconds: 30,
+      },
+      container: {
+        template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
+        storage: 'local',
+        diskGiB: 8,
+        cores: 1,
+        swapMiB: 512,
+        net0: 'name=eth0,bridge=vmbr0,ip=dhcp',
+        hostnamePrefix: 'autopilot',
+        unprivileged: true,
+      },
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'pve-autopilot' },
+      proxmox: { port: 8006, schema: 'https', timeoutMs: 15000 },
+    } satisfies Config);
+  });
+
+  it('fill in the rest of a section that sets only one key', () => {
+    const config = parseConfig('manager:\n  thresholds:\n    migratePercent: 5\n', {});
+    expect(config.manager.thresholds).toEqual({ migratePercent: 5, dropPercent: 12 });
+    expect(config.manager.cycleSeconds).toBe(10);
+  });
+
+  it('treat an empty or comment-only file as setting nothing', () => {
+    expect(parseConfig('# nothing yet\n', {})).toEqual(defaultConfig());
+  });
+
+  it('turn into the lab manager and generator policies', () => {
+    const config = defaultConfig();
+    expect(managerPolicyOf(config)).toEqual({
+      scope: { vmidMin: 1400, vmidMax: 1499 },
+      capacityBasis: 'allocated',
+      migratePercent: 8,
+      dropPercent: 12,
+      migrateChoice: 'best-fit',
+      dropMode: 'destroy',
+      maxConcurrent: 2,
+      cooldownMs: 60_000,
+      admissionShare: 0.9,
+    });
+    expect(generatorPolicyOf(config)).toEqual({
+      scope: { vmidMin: 1400, vmidMax: 1499 },
+      capacityBasis: 'allocated',
+      limitPercent: 16,
+      nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
+      memoryChoicesMiB: [256, 512, 768],
+    });
+    expect(arrivalLawOf(config)).toEqual({ law: 'periodic', periodSeconds: 5 });
+  });
+
+  it.each([
+    ['periodic', { law: 'periodic', periodSeconds: 7 }],
+    ['uniform', { law: 'uniform', minSeconds: 2, maxSeconds: 9 }],
+    ['exponential', { law: 'exponential', meanSeconds: 7 }],
+  ])('map the %s arrival law to the fields it uses', (law, expected) => {
+    const yaml = `generator:\n  arrival: { law: ${law}, meanSeconds: 7, minSeconds: 2, maxSeconds: 9 }\n`;
+    expect(arrivalLawOf(parseConfig(yaml, {}))).toEqual(expected);
+  });
+
+  it('carry the managed pool and tag into the policies', () => {
+    const config = parseConfig('scope: { pool: lab, tag: autopilot }\n', {});
+    expect(managerPolicyOf(config).scope).toEqual({
+      vmidMin: 1400,
+      vmidMax: 1499,
+      pool: 'lab',
+      tag: 'autopilot',
+    });
+  });
+
+  it('give a temporal section that src/temporal takes as it is', () => {
+    const settings: TemporalSettings = parseConfig('temporal: { tls: { caFile: /ca.pem } }\n', {}).temporal;
+    expect(settings).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'pve-autopilot',
+      tls: { caFile: '/ca.pem' },
+    });
+  });
+});
+
+describe('the example config', () => {
+  it('parses, and states exactly the defaults', () => {
+    const text = readFileSync(examplePath, 'utf8');
+    expect(parseConfig(text, {}, { source: 'pve-autopilot.example.yaml' })).toEqual(defaultConfig());
+  });
+
+  it('still parses with every commented-out setting switched on', () => {
+    // Uncomment "# key: value" lines (not prose); placeholders for secrets come from the environment.
+    const text = readFileSync(examplePath, 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*# (tokenSecret|password|username|realm|apiKey|fingerprint):/.test(line))
+      .map((line) => line.replace(/^(\s*)# (\s*)([a-zA-Z]+:(?: \S+)?)(\s+#.*)?$/, '$1$2$3'))
+      .join('\n');
+    const config = parseConfig(text, { PROXMOX_TOKEN_SECRET: '12345678-1234-1234-1234-1234567890ab' });
+    expect(config.scope).toEqual({ vmidMin: 1400, vmidMax: 1499, pool: 'autopilot', tag: 'autopilot' });
+    expect(config.temporal.tls).toEqual({
+      certFile: '/etc/pve-autopilot/temporal-client.pem',
+      keyFile: '/etc/pve-autopilot/temporal-client.key',
+      caFile: '/etc/pve-autopilot/temporal-ca.pem',
+      serverName: 'temporal.example.org',
+    });
+    expect(config.proxmox).toMatchObject({
+      host: 'pve1.example.org',
+      tokenId: 'root@pam!autopilot',
+      caFile: '/etc/pve/pve-root-ca.pem',
+    });
+  });
+});
