@@ -1,0 +1,95 @@
+// Cluster-wide endpoints: version, status, resources, nextid, HA resources, cluster task list.
+import { paramError } from '../errors.js';
+import type { ApiContext } from './context.js';
+import { ctResource, nodeResource, storageResource, storageUsage, type Json } from './views.js';
+import { taskEntry } from './tasks.js';
+
+export const PVE_VERSION = { version: '9.1.1', release: '9.1', repoid: '42db4a6cf33dac83' };
+
+export function version(): unknown {
+  return { ...PVE_VERSION };
+}
+
+export function clusterStatus(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const nodes = [...c.nodes.values()];
+  const online = nodes.filter((n) => n.online).length;
+  const local = nodes[0]?.name;
+  return [
+    {
+      type: 'cluster',
+      id: 'cluster',
+      name: c.name,
+      nodes: nodes.length,
+      quorate: online * 2 > nodes.length ? 1 : 0,
+      version: nodes.length + 3,
+    },
+    ...nodes.map((n) => ({
+      type: 'node',
+      id: `node/${n.name}`,
+      name: n.name,
+      ip: n.ip,
+      level: '',
+      local: n.name === local ? 1 : 0,
+      nodeid: n.nodeid,
+      online: n.online ? 1 : 0,
+    })),
+  ];
+}
+
+export function resources(ctx: ApiContext): unknown {
+  const { cluster: c, time } = ctx.world;
+  const type = ctx.params.type;
+  const out: Json[] = [];
+  if (type === undefined || type === 'vm') for (const ct of c.list()) out.push(ctResource(c, ct, time));
+  if (type === undefined || type === 'node')
+    for (const n of c.nodes.values()) out.push(nodeResource(n, time));
+  if (type === undefined || type === 'storage') {
+    const used = storageUsage(c);
+    for (const n of c.nodes.values())
+      for (const s of c.storagesOn(n.name)) out.push(storageResource(s, n, used));
+  }
+  if (type === undefined)
+    for (const p of c.pools.values()) out.push({ id: `/pool/${p.poolid}`, type: 'pool', pool: p.poolid });
+  if (type === undefined || type === 'sdn')
+    for (const n of c.nodes.values())
+      out.push({
+        id: `sdn/${n.name}/localnetwork`,
+        type: 'sdn',
+        sdn: 'localnetwork',
+        node: n.name,
+        status: n.online ? 'ok' : 'unknown',
+      });
+  return out;
+}
+
+/** PVE returns the id as a JSON string. */
+export function nextid(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  if (ctx.params.vmid !== undefined) {
+    const vmid = Number(ctx.params.vmid);
+    if (c.containers.has(vmid)) paramError({ vmid: `VM ${vmid} already exists` });
+    return String(vmid);
+  }
+  return String(c.nextFreeVmid());
+}
+
+export function haResources(ctx: ApiContext): unknown {
+  if (ctx.params.type === 'vm') return [];
+  return ctx.world.cluster
+    .list()
+    .filter((ct) => ct.ha)
+    .map((ct) => ({
+      sid: `ct:${ct.vmid}`,
+      type: 'ct',
+      state: ct.ha!.state,
+      max_relocate: 1,
+      max_restart: 1,
+    }));
+}
+
+/** The cluster task log: recent tasks of every node, newest first. */
+export function clusterTasks(ctx: ApiContext): unknown {
+  const all = ctx.world.tasks.all().sort((a, b) => b.starttime - a.starttime || b.pid - a.pid);
+  return all.slice(0, 200).map(taskEntry);
+}

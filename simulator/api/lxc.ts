@@ -1,0 +1,108 @@
+// Container endpoints under /nodes/{node}/lxc: list, create, destroy, config, status, power,
+// migrate, rrd history and snapshots. Checks and tasks live in lxc.ts; this maps the API onto them.
+import { PveError } from '../errors.js';
+import { CT_RRD_FIELDS } from '../model/cluster.js';
+import type { RrdFrame } from '../model/rrd.js';
+import { user, type ApiContext } from './context.js';
+import { ctStatus, type Json } from './views.js';
+
+const node = (ctx: ApiContext): string => String(ctx.params.node);
+const vmid = (ctx: ApiContext): number => Number(ctx.params.vmid);
+
+export function list(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  c.node(node(ctx));
+  return c
+    .list()
+    .filter((ct) => ct.node === node(ctx))
+    .map((ct) => ctStatus(c, ct, ctx.world.time));
+}
+
+export function create(ctx: ApiContext): unknown {
+  // POST /nodes/{node}/lxc has no static check: VM.Allocate on /vms/{vmid} is checked by the handler.
+  if (ctx.principal && !ctx.auth.has(ctx.principal, ['VM.Allocate'], false))
+    throw new PveError(403, `Permission check failed (/vms/${vmid(ctx)}, VM.Allocate)`);
+  return ctx.ops.create(node(ctx), ctx.params, user(ctx));
+}
+
+export function destroy(ctx: ApiContext): unknown {
+  return ctx.ops.destroy(node(ctx), vmid(ctx), ctx.params, user(ctx));
+}
+
+export function getConfig(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const ct = c.ct(node(ctx), vmid(ctx));
+  if (ctx.params.snapshot !== undefined) {
+    const snap = ct.snapshots.find((s) => s.name === ctx.params.snapshot);
+    if (!snap) throw new PveError(500, `snapshot '${String(ctx.params.snapshot)}' does not exist`);
+    return { ...snap.config, snaptime: snap.snaptime, digest: c.digest(ct) };
+  }
+  const out: Json = { ...ct.config };
+  if (ct.parent) out.parent = ct.parent;
+  out.digest = c.digest(ct);
+  return out;
+}
+
+export function putConfig(ctx: ApiContext): unknown {
+  ctx.ops.updateConfig(node(ctx), vmid(ctx), ctx.params);
+  return null;
+}
+
+export function statusCurrent(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const ct = c.ct(node(ctx), vmid(ctx));
+  const e = ctStatus(c, ct, ctx.world.time);
+  e.ha = ct.ha ? { managed: 1, state: ct.ha.state } : { managed: 0 };
+  return e;
+}
+
+export const start = (ctx: ApiContext): unknown => ctx.ops.start(node(ctx), vmid(ctx), ctx.params, user(ctx));
+export const stop = (ctx: ApiContext): unknown => ctx.ops.stop(node(ctx), vmid(ctx), ctx.params, user(ctx));
+export const shutdown = (ctx: ApiContext): unknown =>
+  ctx.ops.shutdown(node(ctx), vmid(ctx), ctx.params, user(ctx));
+export const reboot = (ctx: ApiContext): unknown =>
+  ctx.ops.reboot(node(ctx), vmid(ctx), ctx.params, user(ctx));
+export const migrate = (ctx: ApiContext): unknown =>
+  ctx.ops.migrate(node(ctx), vmid(ctx), ctx.params, user(ctx));
+
+export function rrddata(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const ct = c.ct(node(ctx), vmid(ctx));
+  const frame = String(ctx.params.timeframe) as RrdFrame;
+  const cf = ctx.params.cf === 'MAX' ? 'MAX' : 'AVERAGE';
+  return ct.rrd.fetch(frame, cf, Math.floor(ctx.world.time / 1000)).map(({ time, values }) => {
+    const e: Json = { time };
+    if (!values) return e;
+    CT_RRD_FIELDS.forEach(
+      (f, i) => (e[f] = f === 'cpu' ? Math.round(values[i]! * 1e6) / 1e6 : Math.round(values[i]!)),
+    );
+    e.maxcpu = c.maxcpu(ct);
+    e.maxmem = c.maxmem(ct);
+    e.maxdisk = c.maxdisk(ct);
+    return e;
+  });
+}
+
+export function snapshots(ctx: ApiContext): unknown {
+  const ct = ctx.world.cluster.ct(node(ctx), vmid(ctx));
+  const out: Json[] = ct.snapshots.map((s) => {
+    const e: Json = { name: s.name, description: s.description, snaptime: s.snaptime };
+    if (s.parent) e.parent = s.parent;
+    return e;
+  });
+  const current: Json = {
+    name: 'current',
+    description: 'You are here!',
+    running: ct.status === 'running' ? 1 : 0,
+  };
+  if (ct.parent) current.parent = ct.parent;
+  out.push(current);
+  return out;
+}
+
+export const snapshot = (ctx: ApiContext): unknown =>
+  ctx.ops.snapshot(node(ctx), vmid(ctx), ctx.params, user(ctx));
+export const deleteSnapshot = (ctx: ApiContext): unknown =>
+  ctx.ops.deleteSnapshot(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));
+export const rollback = (ctx: ApiContext): unknown =>
+  ctx.ops.rollback(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));

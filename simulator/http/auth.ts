@@ -1,0 +1,148 @@
+// Authentication and privileges as pveproxy does them: tickets (cookie + CSRF header on writes, 2 h
+// lifetime on the simulated clock), API tokens, roles granted at '/', and PVE's 401/403 texts.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Role, TokenSpec, UserSpec } from '../scenarios/types.js';
+
+export const TICKET_LIFETIME_S = 7200;
+
+export interface Principal {
+  /** USER@REALM */
+  userid: string;
+  /** How tasks record the caller: USER@REALM or USER@REALM!TOKEN. */
+  authid: string;
+  role: Role;
+  viaTicket: boolean;
+}
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+const AUDIT = [
+  'Sys.Audit',
+  'VM.Audit',
+  'Datastore.Audit',
+  'Pool.Audit',
+  'SDN.Audit',
+  'Mapping.Audit',
+  'VM.GuestAgent.Audit',
+];
+const ROLE_PRIVS: Record<Role, Set<string> | 'all'> = {
+  Administrator: 'all',
+  PVEAuditor: new Set(AUDIT),
+  PVEVMUser: new Set([
+    'VM.Audit',
+    'VM.PowerMgmt',
+    'VM.Console',
+    'VM.Backup',
+    'VM.Snapshot',
+    'VM.Config.CDROM',
+    'VM.Config.Cloudinit',
+    'Datastore.AllocateSpace',
+    'Datastore.Audit',
+    'Pool.Audit',
+  ]),
+};
+
+export class Auth {
+  /** Signing key for tickets and CSRF tokens; per process, like a node's authkey. */
+  private readonly key = randomBytes(32);
+
+  constructor(
+    private readonly users: UserSpec[],
+    private readonly tokens: TokenSpec[],
+    private readonly nowSec: () => number,
+  ) {}
+
+  /** POST /access/ticket: a new ticket, or null for wrong credentials. */
+  login(
+    username: string,
+    password: string,
+    realm?: string,
+  ): { userid: string; ticket: string; csrf: string } | null {
+    const userid = username.includes('@') ? username : `${username}@${realm ?? 'pam'}`;
+    const user = this.users.find((u) => u.userid === userid);
+    // A valid ticket also works as the password (PVE's ticket renewal).
+    const renewed = this.verifyTicket(password);
+    if (!user || (user.password !== password && renewed !== userid)) return null;
+    const hex = this.nowSec().toString(16).toUpperCase().padStart(8, '0');
+    const plain = `PVE:${userid}:${hex}`;
+    return {
+      userid,
+      ticket: `${plain}::${this.sign(plain)}`,
+      csrf: `${hex}:${this.sign(`${hex}:${userid}`)}`,
+    };
+  }
+
+  authenticate(headers: IncomingHttpHeaders, method: string): AuthResult {
+    const ticket =
+      cookieValue(headers.cookie, 'PVEAuthCookie') ?? cookieValue(headers.authorization, 'PVEAuthCookie');
+    if (ticket) {
+      const userid = this.verifyTicket(ticket);
+      if (!userid) return { ok: false, reason: 'permission denied - invalid PVE ticket' };
+      const user = this.users.find((u) => u.userid === userid);
+      if (!user) return { ok: false, reason: 'permission denied - invalid PVE ticket' };
+      if (method !== 'GET' && !this.verifyCsrf(headers.csrfpreventiontoken, userid))
+        return { ok: false, reason: 'Permission denied - invalid csrf token' };
+      return { ok: true, principal: { userid, authid: userid, role: user.role, viaTicket: true } };
+    }
+    const auth = headers.authorization;
+    if (auth?.startsWith('PVEAPIToken')) {
+      const m = /^PVEAPIToken[= ]([^!\s]+)!([^=:\s]+)[=:](\S+)$/.exec(auth);
+      const token = m ? this.tokens.find((t) => t.id === `${m[1]}!${m[2]}`) : undefined;
+      if (!m || !token || !safeEqual(token.secret, m[3]!))
+        return { ok: false, reason: 'Authentication failed!' };
+      return { ok: true, principal: { userid: m[1]!, authid: token.id, role: token.role, viaTicket: false } };
+    }
+    return { ok: false, reason: 'No ticket' };
+  }
+
+  /** PVE's check: all privileges (or any, for "any" checks) on the path, roles propagate from '/'. */
+  has(principal: Principal, privs: string[], any: boolean): boolean {
+    const granted = ROLE_PRIVS[principal.role];
+    if (granted === 'all') return true;
+    return any ? privs.some((p) => granted.has(p)) : privs.every((p) => granted.has(p));
+  }
+
+  private verifyTicket(ticket: string): string | null {
+    const m = /^PVE:([^:]+):([0-9A-F]{8})::(.+)$/.exec(ticket);
+    if (!m) return null;
+    const plain = `PVE:${m[1]}:${m[2]}`;
+    if (!safeEqual(this.sign(plain), m[3]!)) return null;
+    const age = this.nowSec() - parseInt(m[2]!, 16);
+    if (age < -300 || age >= TICKET_LIFETIME_S) return null;
+    return m[1]!;
+  }
+
+  private verifyCsrf(header: string | string[] | undefined, userid: string): boolean {
+    if (typeof header !== 'string') return false;
+    const m = /^([0-9A-F]{8}):(.+)$/.exec(header);
+    if (!m) return false;
+    const age = this.nowSec() - parseInt(m[1]!, 16);
+    return age > -300 && age < TICKET_LIFETIME_S && safeEqual(this.sign(`${m[1]}:${userid}`), m[2]!);
+  }
+
+  private sign(text: string): string {
+    return createHmac('sha256', this.key).update(text).digest('base64').replace(/=+$/, '');
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i < 0 || part.slice(0, i).trim() !== name) continue;
+    const raw = part.slice(i + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return undefined;
+}
