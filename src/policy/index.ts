@@ -12,3 +12,4 @@ export * from './placement';
 export * from './projection';
 export * from './random';
 export * from './rules';
+export * from './admission';

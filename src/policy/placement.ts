@@ -26,7 +26,8 @@ export type ProvisionAction = Extract<Action, { kind: 'provision' }>;
  */
 export function weightOf(node: string, weights: NodeWeights): number {
   if (Object.keys(weights).length === 0) return 1;
-  return weights[node] ?? 0;
+  // hasOwn: a node named like an Object.prototype member must not pick up a function as weight.
+  return Object.hasOwn(weights, node) ? (weights[node] ?? 0) : 0;
 }
 
 /** null when no node with a positive weight is under the limit: the generator backs off. */

@@ -40,14 +40,12 @@ export const migrateRule: Rule = (ctx) => {
       ctx.note(`${over}, but no node is under it`);
       continue;
     }
-    const moves = admissibleMoves(ctx.actionable, source, targets, policy).filter(
-      (m) => !actions.some((a) => a.kind === 'migrate' && a.vmid === m.ct.vmid),
-    );
+    const moves = admissibleMoves(ctx.actionable, source, targets, policy);
     if (moves.length === 0) {
       ctx.note(`${over}, but none of its containers fits on a node under it`);
       continue;
     }
-    const action =
+    const chosen =
       policy.migrateChoice === 'best-fit'
         ? describe(bestFit(source, moves), source, 'evens the load best')
         : describe(
@@ -55,10 +53,10 @@ export const migrateRule: Rule = (ctx) => {
             source,
             'drawn at random, to the least loaded node it fits on',
           );
-    actions.push(action.action);
-    source.managedBytes -= action.move.bytes;
-    action.move.target.managedBytes += action.move.bytes;
-    action.move.target.usedBytes += action.move.ct.maxmem;
+    actions.push(chosen.action);
+    source.managedBytes -= chosen.move.bytes;
+    chosen.move.target.managedBytes += chosen.move.bytes;
+    chosen.move.target.usedBytes += chosen.move.ct.maxmem;
   }
   return actions;
 };

@@ -32,6 +32,7 @@ describe('weighted node choice', () => {
   it('never places on a node the weights leave out', () => {
     expect(chooseNode([load('other', 0), load('srv-px2', 15)], labWeights, 16, 0)).toBe('srv-px2');
     expect(chooseNode([load('other', 0)], labWeights, 16, 0)).toBeNull();
+    expect(chooseNode([load('constructor', 0)], labWeights, 16, 0)).toBeNull();
   });
 
   it('weighs every node the same when no weights are configured', () => {
