@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Clients start workflows by these names.
 export { selfCheckWorkflow } from './self-check';
+export { migrateContainerWorkflow } from './sagas/migrate';

@@ -1,3 +1,4 @@
 export * from './cluster';
 export * from './action';
 export * from './managed';
+export * from './operations';

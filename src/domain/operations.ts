@@ -1,0 +1,114 @@
+// The container operations (sagas): their inputs, validated with zod at the client edge and again
+// inside the workflow, their outcomes, and the workflow id that keeps one operation per container.
+import { z } from 'zod';
+
+export const operationKinds = ['migrate', 'scale', 'provision', 'drop', 'snapshot', 'rollback'] as const;
+export type OperationKind = (typeof operationKinds)[number];
+
+/** succeeded: done and verified. refused: preflight said no, nothing was changed.
+ * rolled-back: a step failed and compensation restored the start state.
+ * needs-attention: compensation failed too; a human has to look. */
+export type Outcome = 'succeeded' | 'refused' | 'rolled-back' | 'needs-attention';
+
+/** One operation per container at a time: every saga on a container runs under this id. */
+export function containerOperationId(cluster: string, vmid: number): string {
+  return `ct-${cluster}-${vmid}`;
+}
+
+const vmid = z.number().int().min(100).max(999_999_999);
+const nodeName = z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, 'expected a node name');
+const snapname = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/, 'expected a snapshot name (letter first, up to 40)');
+const scope = z.strictObject({
+  vmidMin: vmid,
+  vmidMax: vmid,
+  pool: z.string().min(1).optional(),
+  tag: z.string().min(1).optional(),
+});
+
+export const migrateInputSchema = z.strictObject({
+  vmid,
+  target: nodeName,
+  scope,
+  /** offline: shutdown, move, start (each a step here). restart: PVE's single restart-mode task. */
+  mode: z.enum(['offline', 'restart']).default('offline'),
+  shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  admissionShare: z.number().gt(0).max(1).default(0.9),
+  reason: z.string().max(500).optional(),
+});
+export type MigrateInput = z.input<typeof migrateInputSchema>;
+
+export const scaleInputSchema = z
+  .strictObject({
+    vmid,
+    scope,
+    cores: z.number().int().min(1).max(8192).optional(),
+    memoryMiB: z.number().int().min(16).optional(),
+    swapMiB: z.number().int().min(0).optional(),
+    /** How long to watch the container after the change before verifying it survived. */
+    settleSeconds: z.number().min(0).max(3600).default(5),
+    reason: z.string().max(500).optional(),
+  })
+  .refine((s) => s.cores !== undefined || s.memoryMiB !== undefined || s.swapMiB !== undefined, {
+    message: 'expected at least one of cores, memoryMiB, swapMiB',
+  });
+export type ScaleInput = z.input<typeof scaleInputSchema>;
+
+export const provisionInputSchema = z.strictObject({
+  node: nodeName,
+  scope,
+  memoryMiB: z.number().int().min(16),
+  cores: z.number().int().min(1).default(1),
+  swapMiB: z.number().int().min(0).default(512),
+  diskGiB: z.number().int().min(1).default(8),
+  template: z.string().min(1),
+  storage: z.string().min(1).default('local'),
+  net0: z.string().min(1).default('name=eth0,bridge=vmbr0,ip=dhcp'),
+  hostnamePrefix: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/i)
+    .default('autopilot'),
+  unprivileged: z.boolean().default(true),
+  start: z.boolean().default(true),
+  reason: z.string().max(500).optional(),
+});
+export type ProvisionInput = z.input<typeof provisionInputSchema>;
+
+export const dropInputSchema = z.strictObject({
+  vmid,
+  scope,
+  mode: z.enum(['stop', 'destroy']).default('destroy'),
+  /** Take a snapshot first (meaningful with mode stop; a destroy removes snapshots too). */
+  snapshotFirst: z.boolean().default(false),
+  shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  reason: z.string().max(500).optional(),
+});
+export type DropInput = z.input<typeof dropInputSchema>;
+
+export const snapshotInputSchema = z.strictObject({
+  vmid,
+  scope,
+  name: snapname,
+  description: z.string().max(1000).optional(),
+});
+export type SnapshotInput = z.input<typeof snapshotInputSchema>;
+
+export const rollbackInputSchema = z.strictObject({ vmid, scope, name: snapname });
+export type RollbackInput = z.input<typeof rollbackInputSchema>;
+
+export interface OperationResult {
+  operation: OperationKind;
+  outcome: Outcome;
+  vmid: number;
+  /** Where the container is at the end. */
+  node: string;
+  /** Steps in the order they ran, e.g. ["preflight", "shutdown", "migrate", "start", "verify"]. */
+  steps: string[];
+  detail: string;
+}
+
+/** Renders zod issues as `field: message; field: message` for failures and CLI errors. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
+import { containerOperationId, type MigrateInput } from '../../../src/domain';
+import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { expectReplays } from '../../support/temporal';
+
+let s: SagaEnv;
+beforeAll(async () => {
+  s = await startSagaEnv();
+});
+afterAll(async () => {
+  await s?.teardown();
+});
+
+function startMigration(
+  input: Omit<MigrateInput, 'scope'>,
+  id = `${containerOperationId('lab', input.vmid)}-${Date.now()}`,
+) {
+  return s.env.client.workflow.start<typeof migrateContainerWorkflow>('migrateContainerWorkflow', {
+    taskQueue: s.taskQueue,
+    workflowId: id,
+    args: [{ ...input, scope: labScope }],
+  });
+}
+
+async function vzmigrateCount(node: string, vmid: number): Promise<number> {
+  const tasks = await s.sim.pve.tasks(node, { vmid, typefilter: 'vzmigrate', source: 'all' });
+  return tasks.filter((t) => t.type === 'vzmigrate').length;
+}
+
+describe('migrateContainerWorkflow', () => {
+  it('moves a running container to the target and leaves it running there, config intact', async () => {
+    const before = await ctView(s.sim, 1401);
+    expect(before).toMatchObject({ node: 'srv-px1', status: 'running' });
+    const handle = await startMigration({ vmid: 1401, target: 'srv-px2' });
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome).toMatchObject({ type: 'succeeded', result: { outcome: 'succeeded', node: 'srv-px2' } });
+    if (outcome.type === 'succeeded') {
+      expect(outcome.result.steps).toEqual(['preflight', 'shutdown', 'migrate', 'start', 'verify', 'done']);
+    }
+    expect(await ctView(s.sim, 1401)).toEqual({ ...before, node: 'srv-px2' });
+    expect(await vzmigrateCount('srv-px1', 1401)).toBe(1);
+    await expectReplays(handle);
+  });
+
+  it('moves a stopped container without starting it', async () => {
+    const handle = await startMigration({ vmid: 1403, target: 'srv-px1' });
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome.type).toBe('succeeded');
+    expect(await ctView(s.sim, 1403)).toMatchObject({ node: 'srv-px1', status: 'stopped' });
+  });
+
+  it('with mode restart uses one PVE restart-migration task', async () => {
+    const handle = await startMigration({ vmid: 1400, target: 'srv-px2', mode: 'restart' });
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome.type).toBe('succeeded');
+    expect(await ctView(s.sim, 1400)).toMatchObject({ node: 'srv-px2', status: 'running' });
+    // Move it back for the tests that follow.
+    const back = await startMigration({ vmid: 1400, target: 'srv-px1', mode: 'restart' });
+    expect((await s.run(() => outcomeOf(back))).type).toBe('succeeded');
+  });
+
+  it.each([
+    [{ vmid: 100, target: 'srv-px2' }, /not managed/],
+    [{ vmid: 1499, target: 'srv-px2' }, /does not exist/],
+    [{ vmid: 1402, target: 'srv-px2' }, /already on srv-px2/],
+    [{ vmid: 1402, target: 'srv-px9' }, /no such node 'srv-px9'/],
+  ])('refuses %j without touching anything', async (input, message) => {
+    const handle = await startMigration(input);
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome).toMatchObject({ type: 'Refused', message: expect.stringMatching(message) });
+  });
+
+  it('rejects invalid input with a message naming the field', async () => {
+    const handle = await startMigration({ vmid: 1402, target: 'no spaces allowed' });
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome).toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringMatching(/target: expected a node name/),
+    });
+  });
+});

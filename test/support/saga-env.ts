@@ -1,0 +1,83 @@
+// One test file's world for saga tests: pve-sim, the shared Temporal server, and a worker on its
+// own task queue running the real Proxmox activities against the sim.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { createProxmoxActivities } from '../../activities/proxmox';
+import type { ManagedScope, OperationResult } from '../../src/domain';
+import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
+import { startTestSim, type TestSim } from './sim';
+import type { SimOptions } from '../../simulator/index';
+
+export const labScope: ManagedScope = { vmidMin: 1400, vmidMax: 1499 };
+
+export interface SagaEnv {
+  env: TestWorkflowEnvironment;
+  sim: TestSim;
+  taskQueue: string;
+  worker: Worker;
+  /** Awaits `fn` while the worker runs; fails fast if the worker died. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  teardown(): Promise<void>;
+}
+
+export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promise<SagaEnv> {
+  const env = await connectTestEnv();
+  const sim = await startTestSim(simOptions);
+  const taskQueue = uniqueTaskQueue('saga');
+  const activities = createProxmoxActivities({ pve: sim.pve, scope: labScope, taskPollMs: 100 });
+  const worker = await createTestWorker(env, { taskQueue, activities });
+  // One worker for the whole file: a Worker runs once, and restarting it per test costs seconds.
+  const running = worker.run();
+  const died = running.then(() => {
+    throw new Error('the test worker stopped');
+  });
+  return {
+    env,
+    sim,
+    taskQueue,
+    worker,
+    run: (fn) => Promise.race([fn(), died]),
+    teardown: async () => {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await sim.stop();
+      await env.teardown();
+    },
+  };
+}
+
+/** The saga's failure type and message when it failed, or its result when it succeeded. */
+export async function outcomeOf(
+  handle: WorkflowHandle,
+): Promise<{ type: 'succeeded'; result: OperationResult } | { type: string; message: string }> {
+  try {
+    return { type: 'succeeded', result: (await handle.result()) as OperationResult };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause as { type?: string; message?: string } | undefined;
+    return { type: cause?.type ?? 'unknown', message: cause?.message ?? String(err) };
+  }
+}
+
+export interface CtView {
+  node: string;
+  status: string;
+  cores: number;
+  memory: number;
+  swap: number;
+}
+
+/** The container as pve-sim has it, read through the public API. */
+export async function ctView(sim: TestSim, vmid: number): Promise<CtView | null> {
+  const guest = (await sim.pve.clusterResources('vm')).find((g) => g.vmid === vmid);
+  if (!guest?.node) return null;
+  const config = await sim.pve.containerConfig(guest.node, vmid);
+  return {
+    node: guest.node,
+    status: guest.status ?? '',
+    cores: config.cores ?? 0,
+    memory: config.memory ?? 0,
+    swap: config.swap ?? 0,
+  };
+}
