@@ -28,6 +28,11 @@ const REALM = /^[A-Za-z][A-Za-z0-9.\-_]+$/;
 const PVE_TAG = /^[a-z0-9_][a-z0-9_+.-]*$/i;
 const HOSTNAME_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/i;
 
+/** Names this cluster in workflow ids (`ct-<name>-<vmid>`), so two clusters can share a namespace. */
+export const clusterSchema = section({
+  name: matching(/^[a-z0-9][a-z0-9-]{0,30}$/i, 'letters, digits and hyphens, up to 31').default('pve'),
+});
+
 export const scopeSchema = section({
   vmidMin: integerBetween(100, 999_999_999).default(1400),
   vmidMax: integerBetween(100, 999_999_999).default(1499),
@@ -176,6 +181,7 @@ export const proxmoxSchema = section({
 }, whenFieldsValid);
 
 export const configSchema = section({
+  cluster: clusterSchema.prefault({}),
   scope: scopeSchema.prefault({}),
   manager: managerSchema.prefault({}),
   generator: generatorSchema.prefault({}),

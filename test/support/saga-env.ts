@@ -50,13 +50,15 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
 /** The saga's failure type and message when it failed, or its result when it succeeded. */
 export async function outcomeOf(
   handle: WorkflowHandle,
-): Promise<{ type: 'succeeded'; result: OperationResult } | { type: string; message: string }> {
+): Promise<
+  { ok: true; type: 'succeeded'; result: OperationResult } | { ok: false; type: string; message: string }
+> {
   try {
-    return { type: 'succeeded', result: (await handle.result()) as OperationResult };
+    return { ok: true, type: 'succeeded', result: (await handle.result()) as OperationResult };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause as { type?: string; message?: string } | undefined;
-    return { type: cause?.type ?? 'unknown', message: cause?.message ?? String(err) };
+    return { ok: false, type: cause?.type ?? 'unknown', message: cause?.message ?? String(err) };
   }
 }
 

@@ -35,7 +35,7 @@ describe('migrateContainerWorkflow', () => {
     const handle = await startMigration({ vmid: 1401, target: 'srv-px2' });
     const outcome = await s.run(() => outcomeOf(handle));
     expect(outcome).toMatchObject({ type: 'succeeded', result: { outcome: 'succeeded', node: 'srv-px2' } });
-    if (outcome.type === 'succeeded') {
+    if (outcome.ok) {
       expect(outcome.result.steps).toEqual(['preflight', 'shutdown', 'migrate', 'start', 'verify', 'done']);
     }
     expect(await ctView(s.sim, 1401)).toEqual({ ...before, node: 'srv-px2' });

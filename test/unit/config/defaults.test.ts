@@ -15,6 +15,7 @@ const examplePath = new URL('../../../pve-autopilot.example.yaml', import.meta.u
 describe('defaults', () => {
   it('reproduce the INSA lab when no file and no environment set anything', () => {
     expect(parseConfig('', {})).toEqual({
+      cluster: { name: 'pve' },
       scope: { vmidMin: 1400, vmidMax: 1499 },
       manager: {
         automation: 'auto',

@@ -1,0 +1,122 @@
+// Typed starts of the container sagas, shared by the CLI, scripts and tests: input checked with zod
+// before anything starts, the workflow id that allows one operation per container, a summary that
+// reads well in the Web UI, and a clear refusal when the container is busy.
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { z } from 'zod';
+import {
+  containerOperationId,
+  describeIssues,
+  dropInputSchema,
+  migrateInputSchema,
+  provisionInputSchema,
+  rollbackInputSchema,
+  scaleInputSchema,
+  snapshotInputSchema,
+  type OperationKind,
+} from '../domain';
+import { PveOperation, PveVmid } from '../../workflows/search-attributes';
+
+const operations = {
+  migrate: { workflowType: 'migrateContainerWorkflow', schema: migrateInputSchema },
+  scale: { workflowType: 'scaleContainerWorkflow', schema: scaleInputSchema },
+  provision: { workflowType: 'provisionContainerWorkflow', schema: provisionInputSchema },
+  drop: { workflowType: 'dropContainerWorkflow', schema: dropInputSchema },
+  snapshot: { workflowType: 'snapshotContainerWorkflow', schema: snapshotInputSchema },
+  rollback: { workflowType: 'rollbackContainerWorkflow', schema: rollbackInputSchema },
+} as const satisfies Record<OperationKind, { workflowType: string; schema: z.ZodType }>;
+
+export type OperationInput<K extends OperationKind> = z.input<(typeof operations)[K]['schema']>;
+
+export function workflowTypeOf(operation: OperationKind): string {
+  return operations[operation].workflowType;
+}
+
+export class InvalidOperationInputError extends Error {
+  override name = 'InvalidOperationInputError';
+}
+
+export class ContainerBusyError extends Error {
+  override name = 'ContainerBusyError';
+  constructor(
+    readonly vmid: number,
+    readonly workflowId: string,
+  ) {
+    super(
+      `CT ${vmid} is busy: another operation runs as workflow ${workflowId}; ` +
+        'wait for it to finish (one operation per container at a time)',
+    );
+  }
+}
+
+/** One line for the Web UI's summary column. */
+export function summaryOf(operation: OperationKind, input: Record<string, unknown>): string {
+  const ct = `CT ${String(input.vmid ?? '(new)')}`;
+  switch (operation) {
+    case 'migrate':
+      return `migrate ${ct} to ${String(input.target)}${input.mode === 'restart' ? ' (restart mode)' : ''}`;
+    case 'scale': {
+      const parts = [
+        input.cores !== undefined ? `cores ${String(input.cores)}` : '',
+        input.memoryMiB !== undefined ? `memory ${String(input.memoryMiB)} MiB` : '',
+        input.swapMiB !== undefined ? `swap ${String(input.swapMiB)} MiB` : '',
+      ].filter(Boolean);
+      return `scale ${ct}: ${parts.join(', ')}`;
+    }
+    case 'provision':
+      return `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`;
+    case 'drop':
+      return `drop ${ct} (${String(input.mode ?? 'destroy')})`;
+    case 'snapshot':
+      return `snapshot ${ct} as ${String(input.name)}`;
+    case 'rollback':
+      return `roll back ${ct} to ${String(input.name)}`;
+  }
+}
+
+export interface StartOptions {
+  cluster: string;
+  taskQueue: string;
+  /** Why (the manager's rule, or "operator"), shown in the summary. */
+  reason?: string;
+}
+
+export async function startOperation<K extends OperationKind>(
+  client: Client,
+  operation: K,
+  input: OperationInput<K>,
+  opts: StartOptions,
+): Promise<WorkflowHandle> {
+  const { workflowType, schema } = operations[operation];
+  const parsed = (schema as z.ZodType).safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidOperationInputError(`invalid ${operation} input: ${describeIssues(parsed.error)}`);
+  }
+  const args = parsed.data as Record<string, unknown>;
+  const vmid = typeof args.vmid === 'number' ? args.vmid : null;
+  const workflowId =
+    vmid === null ? `provision-${opts.cluster}-${randomUUID()}` : containerOperationId(opts.cluster, vmid);
+  try {
+    return await client.workflow.start(workflowType, {
+      taskQueue: opts.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      staticSummary: summaryOf(operation, args) + (opts.reason ? ` — ${opts.reason}` : ''),
+      typedSearchAttributes: [
+        { key: PveOperation, value: operation },
+        ...(vmid !== null ? [{ key: PveVmid, value: String(vmid) }] : []),
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError && vmid !== null) {
+      throw new ContainerBusyError(vmid, workflowId);
+    }
+    throw err;
+  }
+}
