@@ -112,3 +112,17 @@ export interface OperationResult {
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
 }
+
+export type AutomationLevel = 'off' | 'recommend' | 'auto';
+
+/** What every generated container looks like apart from its node and memory. */
+export interface ContainerTemplate {
+  template: string;
+  storage: string;
+  diskGiB: number;
+  cores: number;
+  swapMiB: number;
+  net0: string;
+  hostnamePrefix: string;
+  unprivileged: boolean;
+}
