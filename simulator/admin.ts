@@ -70,6 +70,16 @@ function route(sim: Sim, method: string, path: string, input: Record<string, unk
     return null;
   }
   if (key === 'GET /_sim/clock') return clock(sim);
+  if (key === 'GET /_sim/process') {
+    const m = process.memoryUsage();
+    return {
+      pid: process.pid,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      containers: w.cluster.containers.size,
+      nodes: w.cluster.nodes.size,
+    };
+  }
   if (key === 'POST /_sim/clock/advance') {
     const seconds = input.seconds;
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
