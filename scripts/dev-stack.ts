@@ -1,11 +1,13 @@
-// `npm start`: the whole stack on this machine. Temporal dev server (data kept in a file) with the
-// project's search attributes, the worker, and a self-check workflow proving the round trip.
-// Ctrl-C stops the worker, then the server, and leaves no process behind.
+// `npm start`: the whole stack on this machine. pve-sim (an embedded Proxmox VE cluster), the
+// Temporal dev server (data kept in a file) with the project's search attributes, the worker, and a
+// self-check workflow proving the round trip. Ctrl-C stops the worker, the server and the simulator,
+// and leaves no process behind.
 import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './temporal-cli';
+import { startSimulator, type RunningSim } from '../simulator/index';
 import { startChild, stopChild, type Child } from './lib/child';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes';
@@ -14,11 +16,15 @@ import type { selfCheckWorkflow } from '../workflows/self-check';
 
 const say = (line: string) => process.stdout.write(`[dev-stack] ${line}\n`);
 
-const usage = `usage: npm start -- [--temporal-port N] [--ui-port N] [--data-dir DIR] [--metrics-port N]
-  --temporal-port  gRPC port of the Temporal dev server (default 7233, env TEMPORAL_PORT)
-  --ui-port        Web UI port (default 8233, env TEMPORAL_UI_PORT)
-  --metrics-port   worker Prometheus metrics port (default 9464, env METRICS_PORT)
-  --data-dir       where the Temporal database and logs live (default .data, env PVE_AUTOPILOT_DATA_DIR)`;
+const usage = `usage: npm start -- [options]
+  --temporal-port N  gRPC port of the Temporal dev server (default 7233, env TEMPORAL_PORT)
+  --ui-port N        Web UI port (default 8233, env TEMPORAL_UI_PORT)
+  --metrics-port N   worker Prometheus metrics port (default 9464, env METRICS_PORT)
+  --data-dir DIR     Temporal database, pve-sim state and logs (default .data, env PVE_AUTOPILOT_DATA_DIR)
+  --sim-port N       pve-sim HTTPS port (default 8006, env PVE_SIM_PORT)
+  --sim-scenario S   pve-sim scenario: lab-2node, zones-6node or fleet-large (default lab-2node)
+  --sim-speed X      simulated seconds per wall second (default 10)
+  --no-sim           no pve-sim: the worker uses the Proxmox settings of pve-autopilot.yaml / PROXMOX_*`;
 
 function parsePort(name: string, value: string): number {
   const n = Number(value);
@@ -35,6 +41,10 @@ function options() {
       'ui-port': { type: 'string', default: process.env.TEMPORAL_UI_PORT ?? '8233' },
       'metrics-port': { type: 'string', default: process.env.METRICS_PORT ?? '9464' },
       'data-dir': { type: 'string', default: process.env.PVE_AUTOPILOT_DATA_DIR ?? '.data' },
+      'sim-port': { type: 'string', default: process.env.PVE_SIM_PORT ?? '8006' },
+      'sim-scenario': { type: 'string', default: 'lab-2node' },
+      'sim-speed': { type: 'string', default: '10' },
+      'no-sim': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -43,7 +53,18 @@ function options() {
     console.log(usage);
     process.exit(0);
   }
+  const simSpeed = Number(values['sim-speed']);
+  if (!(simSpeed > 0 && simSpeed <= 1000)) {
+    throw new Error(`--sim-speed: expected a number above 0 and at most 1000, got "${values['sim-speed']}"`);
+  }
   return {
+    sim: values['no-sim']
+      ? null
+      : {
+          port: parsePort('sim-port', values['sim-port']),
+          scenario: values['sim-scenario'],
+          speed: simSpeed,
+        },
     temporalPort: parsePort('temporal-port', values['temporal-port']),
     uiPort: parsePort('ui-port', values['ui-port']),
     metricsPort: parsePort('metrics-port', values['metrics-port']),
@@ -76,6 +97,21 @@ async function waitForServer(
   throw new Error(`the Temporal dev server did not become healthy (${lastError || 'it exited'})`);
 }
 
+const children: Child[] = [];
+let sim: RunningSim | null = null;
+let stopping = false;
+
+/** Stops everything this launcher started, in reverse order, and exits. */
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping: worker first, then the Temporal server and pve-sim (data is kept)');
+  for (const child of [...children].reverse()) await stopChild(child, 'SIGTERM', 15_000);
+  await sim?.stop();
+  say('stopped');
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
   const opts = options();
   const logDir = join(opts.dataDir, 'logs');
@@ -83,17 +119,6 @@ async function main(): Promise<void> {
   const temporalCli = await ensureTemporalCli({ log: say });
   const address = `127.0.0.1:${opts.temporalPort}`;
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
-  const children: Child[] = [];
-  let stopping = false;
-
-  const stopAll = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    say('stopping: worker first, then the Temporal server (data is kept)');
-    for (const child of [...children].reverse()) await stopChild(child, 'SIGTERM', 15_000);
-    say('stopped');
-    process.exit(code);
-  };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
@@ -119,19 +144,39 @@ async function main(): Promise<void> {
     { logFile: join(logDir, 'temporal-server.log') },
   );
   children.push(server);
-  const connection = await waitForServer(address, uiUrl, server, 60_000).catch(async (err: Error) => {
-    say(`${err.message}; see ${join(logDir, 'temporal-server.log')}`);
-    await stopAll(1);
-    throw err;
+  const connection = await waitForServer(address, uiUrl, server, 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}; see ${join(logDir, 'temporal-server.log')}`, { cause: err });
   });
   const added = await ensureSearchAttributes(connection, 'default');
   if (added.length) say(`registered search attributes: ${added.join(', ')}`);
+
+  let proxmoxEnv: NodeJS.ProcessEnv = {};
+  if (opts.sim) {
+    sim = await startSimulator({
+      scenario: opts.sim.scenario,
+      port: opts.sim.port,
+      clock: { mode: 'realtime', speed: opts.sim.speed },
+      dataDir: join(opts.dataDir, 'pve-sim'),
+      stateFile: join(opts.dataDir, 'pve-sim', `${opts.sim.scenario}.state.json`),
+      quiet: true,
+    });
+    say(`pve-sim ${opts.sim.scenario} (cluster ${sim.clusterName}) on ${sim.url}, clock x${opts.sim.speed}`);
+    // The worker reaches pve-sim like any Proxmox: HTTPS verified against its CA, with an API token.
+    proxmoxEnv = {
+      PROXMOX_HOST: sim.host,
+      PROXMOX_PORT: String(sim.port),
+      PROXMOX_TOKEN_ID: sim.token.id,
+      PROXMOX_TOKEN_SECRET: sim.token.secret,
+      PROXMOX_CA_FILE: sim.caFile,
+    };
+  }
 
   say('starting the worker');
   const worker = startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     logFile: join(logDir, 'worker.log'),
     env: {
       ...process.env,
+      ...proxmoxEnv,
       TEMPORAL_ADDRESS: address,
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
@@ -162,7 +207,7 @@ async function main(): Promise<void> {
 
   say('ready');
   console.log(`
-  Temporal Web UI   ${uiUrl}
+  Temporal Web UI   ${uiUrl}${sim ? `\n  pve-sim           ${sim.url}/api2/json   (token PVEAPIToken=${sim.token.id}=<secret in the worker's env>, CA ${sim.caFile})` : ''}
   Temporal gRPC     ${address}   namespace default, task queue ${DEFAULT_TASK_QUEUE}
   Worker metrics    http://127.0.0.1:${opts.metricsPort}/metrics
   Logs              ${logDir}
@@ -172,5 +217,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   say(err instanceof Error ? err.message : String(err));
-  process.exit(1);
+  void stopAll(1);
 });

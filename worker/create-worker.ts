@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createSelfCheckActivities } from '../activities/self-check';
+import { createProxmoxActivities } from '../activities/proxmox';
+import type { ManagedScope } from '../src/domain';
+import type { PveClient } from '../src/proxmox';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -11,18 +14,24 @@ export const sdkVersion: string = (
   createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string }
 ).version;
 
-export interface WorkerDeps {
+export interface ActivityDeps {
+  taskQueue: string;
+  pve: PveClient;
+  scope: ManagedScope;
+}
+
+export interface WorkerDeps extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
-  taskQueue: string;
   /** A pre-built workflow bundle (tests build one once); otherwise workflowsPath is bundled. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
-export function createActivities(deps: { taskQueue: string }) {
+export function createActivities(deps: ActivityDeps) {
   return {
     ...createSelfCheckActivities({ taskQueue: deps.taskQueue, sdkVersion }),
+    ...createProxmoxActivities({ pve: deps.pve, scope: deps.scope }),
   };
 }
 
@@ -32,7 +41,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
-    activities: createActivities({ taskQueue: deps.taskQueue }),
+    activities: createActivities(deps),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
   });
 }

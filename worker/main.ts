@@ -1,15 +1,21 @@
-// The worker process: installs the runtime (JSON logs, Prometheus metrics), connects to Temporal,
-// polls the pve-autopilot task queue, and drains in-flight activities on SIGINT/SIGTERM.
+// The worker process: loads the config (file + environment), installs the runtime (JSON logs,
+// Prometheus metrics), connects to Temporal and Proxmox, polls the task queue, and drains in-flight
+// activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects.
+import { parseArgs } from 'node:util';
 import { Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, managedScopeOf, proxmoxConnectionOf } from '../src/config';
+import { createPveClient } from '../src/proxmox';
 import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
 import { createWorker } from './create-worker';
-import { temporalSettingsFromEnv } from './settings';
 
 const log = createLogger();
 
 async function main(): Promise<void> {
-  const settings = temporalSettingsFromEnv(process.env);
+  const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
+  const config = await loadConfig({ path: values.config, env: process.env });
+  const settings = config.temporal;
+  const pve = createPveClient(proxmoxConnectionOf(config));
   const metricsAddress = process.env.METRICS_ADDRESS ?? '127.0.0.1:9464';
   Runtime.install({
     logger: new PinoTemporalLogger(log),
@@ -28,12 +34,15 @@ async function main(): Promise<void> {
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
+    pve,
+    scope: managedScopeOf(config),
   });
   log.info(
     {
       address: settings.address,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
+      proxmox: pve.describe(),
       metricsAddress,
     },
     'worker polling',
@@ -42,11 +51,17 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await pve.close();
   }
   log.info('worker stopped');
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    log.fatal(err.message);
+    process.exitCode = 2;
+    return;
+  }
   log.fatal({ err }, err instanceof Error ? err.message : String(err));
   process.exitCode = 1;
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../worker/create-worker';
+import { createSelfCheckActivities } from '../../activities/self-check';
+import { sdkVersion } from '../../worker/create-worker';
 import { connectTestEnv, createTestWorker, expectReplays, uniqueTaskQueue } from '../support/temporal';
 import type { selfCheckWorkflow } from '../../workflows/self-check';
 
@@ -15,7 +16,10 @@ describe('self-check round trip on a real Temporal dev server', () => {
 
   it('runs the workflow, its activity on the worker, and the history replays deterministically', async () => {
     const taskQueue = uniqueTaskQueue('self-check');
-    const worker = await createTestWorker(env, { taskQueue, activities: createActivities({ taskQueue }) });
+    const worker = await createTestWorker(env, {
+      taskQueue,
+      activities: createSelfCheckActivities({ taskQueue, sdkVersion }),
+    });
     const handle = await env.client.workflow.start<typeof selfCheckWorkflow>('selfCheckWorkflow', {
       taskQueue,
       workflowId: `self-check-test-${taskQueue}`,
