@@ -341,13 +341,19 @@ export class Cluster {
 
   // ---- the metrics tick ------------------------------------------------------------------------
 
-  /** Runs every TICK_MS of simulated time. */
+  /** Runs every TICK_MS of simulated time: one pass over the containers, then one per node. */
   tick(now: number): void {
     const dt = (now - this.lastTick) / 1000;
     this.lastTick = now;
+    const t = Math.floor(now / 1000);
+    const v = this.scratch;
+    const rate = (cur: number, prev: number): number => (dt > 0 && cur >= prev ? (cur - prev) / dt : 0);
+    const perNode = new Map<string, { running: SimContainer[]; netin: number; netout: number }>();
+    for (const n of this.nodes.values())
+      if (n.online) perNode.set(n.name, { running: [], netin: 0, netout: 0 });
     for (const ct of this.list()) {
-      const node = this.nodes.get(ct.node);
-      if (!node?.online) continue;
+      const agg = perNode.get(ct.node);
+      if (!agg) continue; // offline node: pvestatd cannot report, nothing moves
       if (ct.status === 'running') {
         this.sample(ct, now);
         const cores = this.maxcpu(ct);
@@ -356,53 +362,51 @@ export class Cluster {
         ct.netout += Math.round(netRate * 0.6 * dt);
         ct.diskread += Math.round(4096 * (1 + 50 * ct.cpu) * dt);
         ct.diskwrite += Math.round(8192 * (1 + 30 * ct.cpu) * dt);
+        agg.running.push(ct);
       }
-    }
-    for (const node of this.nodes.values()) if (node.online) this.refreshNode(node);
-    this.recordRrd(now, dt);
-  }
-
-  private prevCounters = new Map<number, [number, number, number, number]>();
-
-  private recordRrd(now: number, dt: number): void {
-    const t = Math.floor(now / 1000);
-    const v = new Float64Array(CT_RRD_FIELDS.length);
-    const nodeNet = new Map<string, [number, number]>();
-    for (const ct of this.list()) {
-      if (!this.nodes.get(ct.node)?.online) continue;
-      const prev = this.prevCounters.get(ct.vmid) ?? [0, 0, 0, 0];
-      const rate = (cur: number, p: number): number => (dt > 0 && cur >= p ? (cur - p) / dt : 0);
+      let prev = this.prevCounters.get(ct.vmid);
+      if (!prev) {
+        prev = new Float64Array([ct.netin, ct.netout, ct.diskread, ct.diskwrite]);
+        this.prevCounters.set(ct.vmid, prev);
+      }
       v[0] = ct.cpu;
       v[1] = ct.mem;
       v[2] = ct.diskUsed;
-      v[3] = rate(ct.netin, prev[0]);
-      v[4] = rate(ct.netout, prev[1]);
-      v[5] = rate(ct.diskread, prev[2]);
-      v[6] = rate(ct.diskwrite, prev[3]);
+      v[3] = rate(ct.netin, prev[0]!);
+      v[4] = rate(ct.netout, prev[1]!);
+      v[5] = rate(ct.diskread, prev[2]!);
+      v[6] = rate(ct.diskwrite, prev[3]!);
       ct.rrd.add(t, v);
-      this.prevCounters.set(ct.vmid, [ct.netin, ct.netout, ct.diskread, ct.diskwrite]);
-      const nn = nodeNet.get(ct.node) ?? [0, 0];
-      nn[0] += v[3]!;
-      nn[1] += v[4]!;
-      nodeNet.set(ct.node, nn);
+      prev[0] = ct.netin;
+      prev[1] = ct.netout;
+      prev[2] = ct.diskread;
+      prev[3] = ct.diskwrite;
+      agg.netin += v[3];
+      agg.netout += v[4];
     }
-    const nv = new Float64Array(NODE_RRD_FIELDS.length);
+    const nv = this.nodeScratch;
     for (const node of this.nodes.values()) {
-      if (!node.online) continue;
-      const net = nodeNet.get(node.name) ?? [0, 0];
-      node.netin += Math.round(net[0] * dt);
-      node.netout += Math.round(net[1] * dt);
+      const agg = perNode.get(node.name);
+      if (!agg) continue;
+      this.aggregate(node, agg.running);
+      node.netin += Math.round(agg.netin * dt);
+      node.netout += Math.round(agg.netout * dt);
       nv[0] = node.cpu;
       nv[1] = node.cpu * 0.02;
       nv[2] = node.load[0];
       nv[3] = node.mem;
       nv[4] = node.swapUsed;
       nv[5] = node.rootUsed;
-      nv[6] = net[0];
-      nv[7] = net[1];
+      nv[6] = agg.netin;
+      nv[7] = agg.netout;
       node.rrd.add(t, nv);
     }
   }
+
+  /** Counters at the previous tick, for rates; kept apart so state dumps stay plain. */
+  private readonly prevCounters = new Map<number, Float64Array>();
+  private readonly scratch = new Float64Array(CT_RRD_FIELDS.length);
+  private readonly nodeScratch = new Float64Array(NODE_RRD_FIELDS.length);
 
   /** Re-samples one container's workload (cpu, memory, swap) at `now`. */
   sample(ct: SimContainer, now: number): void {
@@ -416,15 +420,20 @@ export class Cluster {
     ct.swap = Math.min(Math.max(0, s.memBytes - limit), this.maxswap(ct));
   }
 
-  /** Node figures are the sum of its running containers plus host overhead; OOM-kills when over. */
+  /** Re-computes one node's figures (after a start, stop, resize or usage change). */
   refreshNode(node: SimNode): void {
+    this.aggregate(
+      node,
+      this.list().filter((ct) => ct.node === node.name && ct.status === 'running'),
+    );
+  }
+
+  /** Node figures are the sum of its running containers plus host overhead; OOM-kills when over. */
+  private aggregate(node: SimNode, running: SimContainer[]): void {
     let cpuCores = node.cpus * 0.02;
     let mem = HOST_MEM_BASE + node.memTotal * 0.02;
     let swap = 0;
-    const running: SimContainer[] = [];
-    for (const ct of this.list()) {
-      if (ct.node !== node.name || ct.status !== 'running') continue;
-      running.push(ct);
+    for (const ct of running) {
       cpuCores += ct.cpu * this.maxcpu(ct);
       mem += ct.mem;
       swap += ct.swap;

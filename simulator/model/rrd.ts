@@ -25,6 +25,9 @@ interface Level {
   accMax: Float64Array;
   accN: number;
   accBucket: number;
+  /** Scratch for the finished bucket handed to the next frame (no allocation per flush). */
+  outAvg: Float64Array;
+  outMax: Float64Array;
 }
 
 export class Rrd {
@@ -37,6 +40,8 @@ export class Rrd {
       accMax: new Float64Array(fields).fill(-Infinity),
       accN: 0,
       accBucket: -1,
+      outAvg: new Float64Array(fields),
+      outMax: new Float64Array(fields),
     }));
   }
 
@@ -66,8 +71,8 @@ export class Rrd {
       lv.bucketOf = new Float64Array(RRD_POINTS).fill(-1);
     }
     const slot = lv.accBucket % RRD_POINTS;
-    const avg = new Float64Array(this.fields);
-    const max = new Float64Array(this.fields);
+    const avg = lv.outAvg;
+    const max = lv.outMax;
     for (let f = 0; f < this.fields; f++) {
       avg[f] = lv.acc[f]! / lv.accN;
       max[f] = lv.accMax[f]!;

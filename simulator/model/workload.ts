@@ -48,7 +48,6 @@ export function sampleWorkload(
   const tick = Math.floor(tSec / TICK_S);
   const n1 = noise(seed, vmid, tick, 1);
   const n2 = noise(seed, vmid, tick, 2);
-  const jitter = (level: number, amount: number, n: number): number => level * (1 + amount * (n * 2 - 1));
   const base = spec.cpu ?? defaultCpu(spec.profile);
   const mem = spec.memMiB ?? defaultMem(spec.profile);
   const peakCpu = spec.peakCpu ?? Math.min(1, base * 4 + 0.2);
@@ -91,6 +90,11 @@ export function sampleWorkload(
       break;
   }
   return { cpu: Math.max(0, Math.min(1, cpu)), memBytes: Math.max(0, Math.round(memMiB * MiB)) };
+}
+
+/** `level` moved by up to ±amount (relative), from noise n in [0, 1). */
+function jitter(level: number, amount: number, n: number): number {
+  return level * (1 + amount * (n * 2 - 1));
 }
 
 function defaultCpu(profile: WorkloadProfile): number {
