@@ -3,7 +3,9 @@ import { paramError } from '../errors.js';
 import { parseUpid, type SimTask } from '../tasks.js';
 import { WithTotal, type ApiContext } from './context.js';
 
-export function taskEntry(t: SimTask): Record<string, unknown> {
+/** The UPID's fields; a token's task shows user and tokenid apart (PVE's convert_token_task). */
+function upidFields(t: SimTask): Record<string, unknown> {
+  const [user, tokenid] = t.user.split('!');
   const e: Record<string, unknown> = {
     upid: t.upid,
     node: t.node,
@@ -12,12 +14,19 @@ export function taskEntry(t: SimTask): Record<string, unknown> {
     starttime: t.starttime,
     type: t.type,
     id: t.id,
-    user: t.user,
+    user,
   };
+  if (tokenid) e.tokenid = tokenid;
+  return e;
+}
+
+/** A task list entry: running tasks carry status RUNNING, finished ones their exit status and end. */
+export function taskEntry(t: SimTask): Record<string, unknown> {
+  const e = upidFields(t);
   if (t.status === 'stopped') {
     e.status = t.exitstatus;
     e.endtime = t.endtime;
-  }
+  } else e.status = 'RUNNING';
   return e;
 }
 
@@ -54,10 +63,17 @@ export function nodeTasks(ctx: ApiContext): unknown {
     }
     return true;
   });
-  matches.reverse();
+  // PVE lists the active tasks first, then the archive newest-finished first.
+  const running = matches.filter((t) => t.status === 'running').reverse();
+  const done = matches
+    .filter((t) => t.status === 'stopped')
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => (b.t.endtime ?? 0) - (a.t.endtime ?? 0) || b.i - a.i)
+    .map(({ t }) => t);
+  const ordered = [...running, ...done];
   const start = Number(p.start ?? 0);
   const limit = Number(p.limit ?? 50);
-  return new WithTotal(matches.slice(start, start + limit).map(taskEntry), matches.length);
+  return new WithTotal(ordered.slice(start, start + limit).map(taskEntry), ordered.length);
 }
 
 function findTask(ctx: ApiContext): SimTask {
@@ -72,17 +88,8 @@ function findTask(ctx: ApiContext): SimTask {
 
 export function taskStatus(ctx: ApiContext): unknown {
   const t = findTask(ctx);
-  const e: Record<string, unknown> = {
-    upid: t.upid,
-    node: t.node,
-    pid: t.pid,
-    pstart: t.pstart,
-    starttime: t.starttime,
-    type: t.type,
-    id: t.id,
-    user: t.user,
-    status: t.status,
-  };
+  const e = upidFields(t);
+  e.status = t.status;
   if (t.status === 'stopped') e.exitstatus = t.exitstatus;
   return e;
 }
