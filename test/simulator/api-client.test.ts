@@ -165,7 +165,7 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
     expect(((await ct.snapshot.$get()) as Row[]).map((s) => s.name)).toEqual(['current']);
   });
 
-  it('manages pools: create, add a member, read it, remove it, delete the pool', async () => {
+  it('manages pools: create, add a member, read it, remove it, delete the pool (both paths)', async () => {
     const pool = `p${mode}`;
     await api.pools.$post({ poolid: pool, comment: 'test pool' });
     await api.pools.$put({ poolid: pool, vms: String(vmid), 'allow-move': true });
@@ -177,6 +177,9 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
     expect(((await api.pools.$get({ poolid: pool })) as Row[])[0]?.members).toEqual([]);
     await api.pools.$delete({ poolid: pool });
     expect(((await api.pools.$get()) as Row[]).some((p) => p.poolid === pool)).toBe(false);
+    await api.pools.$post({ poolid: `${pool}-old` });
+    await api.pools.$(`${pool}-old`).$delete(); // the older per-pool path
+    expect(((await api.pools.$get()) as Row[]).some((p) => p.poolid === `${pool}-old`)).toBe(false);
   });
 
   it('reads container rrd history and the HA resource list', async () => {
