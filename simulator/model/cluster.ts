@@ -222,6 +222,7 @@ export class Cluster {
     if (c.tags?.length) config.tags = c.tags.join(';');
     if (c.template) config.template = 1;
     if (c.protection) config.protection = 1;
+    if (c.lock) config.lock = c.lock;
     const ct = this.add({
       vmid: c.vmid,
       node: c.node,

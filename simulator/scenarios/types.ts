@@ -48,6 +48,8 @@ export interface ContainerSpec {
   template?: boolean;
   ha?: boolean;
   protection?: boolean;
+  /** A lock the container starts with (as if a task had crashed holding it). */
+  lock?: string;
   workload?: WorkloadSpec;
 }
 
