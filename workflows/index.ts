@@ -1,3 +1,4 @@
 // Every workflow the worker registers. Clients start workflows by these names.
 export { selfCheckWorkflow } from './self-check';
 export { migrateContainerWorkflow } from './sagas/migrate';
+export { scaleContainerWorkflow } from './sagas/scale';

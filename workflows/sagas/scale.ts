@@ -1,0 +1,142 @@
+// scaleContainerWorkflow: change a container's cores, memory and swap live, guarded by the config
+// digest; let it settle, then verify that PVE runs it with the new limits. A failed check, or a
+// container that died under its new limits (OOM), puts the old values back and starts it again.
+import { sleep } from '@temporalio/workflow';
+import { scaleInputSchema, type OperationResult, type ScaleInput } from '../../src/domain';
+import type { ContainerFacts } from '../../activities/proxmox';
+import { compensations, configUpdates, reads } from './activities';
+import { preflightContainer } from './common';
+import { parseInput, Saga, verificationFailure } from './saga';
+
+interface Limits {
+  cores: number;
+  memory: number;
+  swap: number;
+}
+type LimitKey = keyof Limits;
+const limitKeys: LimitKey[] = ['cores', 'memory', 'swap'];
+
+const MiB = 1024 * 1024;
+
+export async function scaleContainerWorkflow(raw: ScaleInput): Promise<OperationResult> {
+  const input = parseInput(scaleInputSchema, raw);
+  const { vmid } = input;
+  // Annotated so TypeScript narrows after saga.refuse(), which never returns.
+  const saga: Saga = new Saga('scale', vmid, null);
+
+  saga.at('preflight');
+  const before = await preflightContainer(saga, vmid, input.scope);
+  const node = before.node;
+  const wasRunning = before.status === 'running';
+  const original = limitsOf(before);
+  const target: Limits = {
+    cores: input.cores ?? original.cores,
+    memory: input.memoryMiB ?? original.memory,
+    swap: input.swapMiB ?? original.swap,
+  };
+  const changes = differences(original, target);
+  if (Object.keys(changes).length === 0) {
+    return saga.succeed(node, `CT ${vmid} already has ${describe(target)}; nothing applied`);
+  }
+
+  await saga.run(
+    async () => {
+      saga.at('apply', describeChange(original, changes));
+      // The digest read in preflight: if someone changed the config since, PVE refuses, and we roll
+      // back rather than overwrite a change we never saw.
+      await configUpdates.applyConfig({ node, vmid, changes, digest: before.digest });
+      if (input.settleSeconds > 0) {
+        saga.at('settle', `${input.settleSeconds} s`);
+        await sleep(input.settleSeconds * 1000);
+      }
+      saga.at('verify');
+      checkLimits(await reads.readContainer({ vmid }), before, node, target, wasRunning);
+    },
+    async () => {
+      const now = await compensations.readContainer({ vmid });
+      if (!now) throw verificationFailure(`CT ${vmid} is gone`);
+      // Only values that still read as ours go back: a value that never changed (the PUT failed) needs
+      // nothing, and one someone else set since is theirs to keep.
+      const current = limitsOf(now);
+      const revert: Partial<Limits> = {};
+      for (const key of limitKeys) {
+        if (changes[key] !== undefined && current[key] === changes[key]) revert[key] = original[key];
+      }
+      if (Object.keys(revert).length > 0) {
+        // A fresh digest: the one from preflight is stale by our own change.
+        await compensations.applyConfig({ node: now.node, vmid, changes: revert, digest: now.digest });
+      }
+      // Restarted only after the old limits are back, so it does not die the same way again.
+      const died = wasRunning && now.status !== 'running';
+      if (died) await saga.task(compensations.requestStart({ node: now.node, vmid }));
+      const expected = { ...current, ...revert };
+      checkLimits(await compensations.readContainer({ vmid }), before, now.node, expected, wasRunning);
+      return `CT ${vmid} is back to ${describe(expected)}${died ? ' and running again' : ''}`;
+    },
+  );
+  return saga.succeed(node, `CT ${vmid} now has ${describe(target)}`);
+}
+
+function limitsOf(facts: ContainerFacts): Limits {
+  return { cores: facts.cores, memory: facts.memoryMiB, swap: facts.swapMiB };
+}
+
+function differences(from: Limits, to: Limits): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const key of limitKeys) if (from[key] !== to[key]) out[key] = to[key];
+  return out;
+}
+
+function describe(l: Limits): string {
+  return `${l.cores} cores, ${l.memory} MiB memory, ${l.swap} MiB swap`;
+}
+
+function describeChange(from: Limits, changes: Partial<Limits>): string {
+  const unit: Record<LimitKey, string> = { cores: '', memory: ' MiB', swap: ' MiB' };
+  return limitKeys
+    .filter((k) => changes[k] !== undefined)
+    .map((k) => `${k} ${from[k]} → ${String(changes[k])}${unit[k]}`)
+    .join(', ');
+}
+
+/**
+ * The config holds `want`, the container still runs if it ran, and a running container's
+ * status/current shows the limits live (PVE applies cores and memory to the cgroup at once).
+ */
+function checkLimits(
+  now: ContainerFacts | null,
+  before: ContainerFacts,
+  node: string,
+  want: Limits,
+  running: boolean,
+): void {
+  const vmid = before.vmid;
+  if (!now) throw verificationFailure(`CT ${vmid} is gone`);
+  if (now.node !== node) throw verificationFailure(`CT ${vmid} moved to ${now.node} meanwhile`);
+  if (running && now.status !== 'running') {
+    throw verificationFailure(`CT ${vmid} stopped after the change (killed under its new limits?)`);
+  }
+  const config = limitsOf(now);
+  if (limitKeys.some((k) => config[k] !== want[k])) {
+    throw verificationFailure(`CT ${vmid} config has ${describe(config)}, expected ${describe(want)}`);
+  }
+  if (now.status !== 'running') return;
+  if (now.liveMaxmemBytes !== want.memory * MiB) {
+    throw verificationFailure(
+      `CT ${vmid} runs with ${Math.round(now.liveMaxmemBytes / MiB)} MiB, expected ${want.memory} MiB`,
+    );
+  }
+  if (!coresShown(now.liveCpus, want.cores, before)) {
+    throw verificationFailure(`CT ${vmid} runs with ${now.liveCpus} cpus, expected ${want.cores}`);
+  }
+}
+
+/**
+ * status/current reports `cpus` as the cores, or lower when a cpulimit caps them: a cap that held
+ * before and still sits below the new cores is not a failed change.
+ */
+function coresShown(liveCpus: number, cores: number, before: ContainerFacts): boolean {
+  if (liveCpus === cores) return true;
+  const cappedBefore = before.liveCpus > 0 && before.liveCpus < before.cores;
+  return cappedBefore && liveCpus === before.liveCpus && liveCpus < cores;
+}
