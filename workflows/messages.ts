@@ -19,6 +19,8 @@ export interface GeneratorInput {
   seed: number;
   /** Stop after creating this many (unset: run until stopped). */
   maxContainers?: number;
+  /** Arrivals per run before continue-as-new (default 500); tests set it low to exercise the hand-over. */
+  iterationsPerRun?: number;
   /** Carried across continue-as-new; absent on the first run. */
   carried?: GeneratorState;
 }
@@ -63,6 +65,8 @@ export interface ManagerInput {
   automation: AutomationLevel;
   cycleSeconds: number;
   seed: number;
+  /** Cycles per run before continue-as-new (default 500); tests set it low to exercise the hand-over. */
+  iterationsPerRun?: number;
   carried?: ManagerState;
 }
 
@@ -105,6 +109,8 @@ export interface ManagerState {
   lastObservation?: ObservationSummary;
   /** The last 50 decisions, newest last. */
   decisions: Decision[];
+  /** Why the last decide did nothing where a reader might expect an action (src/policy's notes). */
+  notes?: string[];
   /** Carried decision memory (in-flight actions, cooldowns, PRNG) for src/policy's decide(). */
   memory: { inFlight: Action[]; cooldownUntil: Record<string, number>; seed: number };
 }

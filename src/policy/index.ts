@@ -13,3 +13,4 @@ export * from './projection';
 export * from './random';
 export * from './rules';
 export * from './admission';
+export * from './validation';
