@@ -1,0 +1,270 @@
+// Command-line parsing: argv to a typed Command, or a UsageError that names the argument at fault.
+// Pure (no config, no I/O), so every bad-argument case is a unit test; cluster checks come later.
+import { parseArgs as tokenize } from 'node:util';
+import type { AutomationLevel } from '../domain';
+import { UsageError } from './exit-codes';
+import { helpText } from './help';
+import { actionsOf, commandGroups, commandSpecs, globalOptions, specOf, type CommandSpec } from './spec';
+
+export type SagaCommand =
+  | { name: 'migrate'; vmid: number; to: string; mode: 'offline' | 'restart' }
+  | { name: 'scale'; vmid: number; cores?: number; memoryMiB?: number; swapMiB?: number }
+  | { name: 'snapshot'; vmid: number; snapshotName: string }
+  | { name: 'rollback'; vmid: number; snapshotName: string }
+  | { name: 'drop'; vmid: number; mode?: 'stop' | 'destroy'; snapshotFirst: boolean };
+
+export type LoopAction = 'pause' | 'resume' | 'stop' | 'status';
+
+export type Command =
+  | SagaCommand
+  | { name: 'status' }
+  | { name: 'generator'; action: 'start'; seed?: number; maxContainers?: number }
+  | { name: 'generator'; action: LoopAction }
+  | { name: 'manager'; action: 'start'; automation?: AutomationLevel; seed?: number }
+  | { name: 'manager'; action: LoopAction }
+  | { name: 'manager'; action: 'approve'; ids: string[]; all: boolean }
+  | { name: 'config'; action: 'validate' };
+
+export interface GlobalOptions {
+  config?: string;
+  json: boolean;
+  /** False with --no-wait (sagas only). */
+  wait: boolean;
+}
+
+export type Parsed =
+  { kind: 'help'; text: string } | { kind: 'run'; command: Command; global: GlobalOptions };
+
+type Values = Readonly<Record<string, string | boolean | undefined>>;
+
+// Every option of every command, so the tokenizer knows which ones take a value; which command
+// allows which is checked afterwards, to name the command in the message.
+const allOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+for (const spec of [{ options: globalOptions }, ...commandSpecs]) {
+  for (const [name, o] of Object.entries(spec.options)) {
+    allOptions[name] = o.short === undefined ? { type: o.type } : { type: o.type, short: o.short };
+  }
+}
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const { tokens } = tokenize({
+    args: [...argv],
+    options: allOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const positionals: string[] = [];
+  const options: Array<{ name: string; raw: string; value: string | undefined; inline: boolean }> = [];
+  for (const t of tokens) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    else if (t.kind === 'option') {
+      options.push({ name: t.name, raw: t.rawName, value: t.value, inline: t.inlineValue === true });
+    }
+  }
+  const wantsHelp = options.some((o) => o.name === 'help');
+
+  const first = positionals[0];
+  if (first === undefined) {
+    if (wantsHelp) return { kind: 'help', text: helpText() };
+    throw new UsageError('expected a command');
+  }
+  if (first === 'help') return { kind: 'help', text: helpText(resolveHelpTopic(positionals.slice(1))) };
+
+  let spec: CommandSpec | undefined;
+  let rest: string[];
+  if (first in commandGroups) {
+    const action = positionals[1];
+    if (action === undefined) {
+      if (wantsHelp) return { kind: 'help', text: helpText(first) };
+      throw new UsageError(`${first}: expected an action: ${actionsOf(first).join(', ')}`, first);
+    }
+    spec = specOf(`${first} ${action}`);
+    if (spec === undefined) {
+      throw new UsageError(
+        `${first}: unknown action "${action}"; expected one of ${actionsOf(first).join(', ')}`,
+        first,
+      );
+    }
+    rest = positionals.slice(2);
+  } else {
+    spec = specOf(first);
+    if (spec === undefined) throw new UsageError(`unknown command "${first}"`);
+    rest = positionals.slice(1);
+  }
+  if (wantsHelp) return { kind: 'help', text: helpText(spec.name) };
+
+  const values = checkOptions(spec, options);
+  checkPositionals(spec, rest);
+  const global: GlobalOptions = {
+    json: values.json === true,
+    wait: values['no-wait'] !== true,
+    ...(typeof values.config === 'string' ? { config: values.config } : {}),
+  };
+  return { kind: 'run', command: buildCommand(spec.name, rest, values), global };
+}
+
+function resolveHelpTopic(words: string[]): string | undefined {
+  const topic = words.join(' ');
+  if (topic === '') return undefined;
+  if (specOf(topic) || topic in commandGroups) return topic;
+  throw new UsageError(`help: unknown command "${topic}"`);
+}
+
+function checkOptions(
+  spec: CommandSpec,
+  options: ReadonlyArray<{ name: string; raw: string; value: string | undefined; inline: boolean }>,
+): Values {
+  const values: Record<string, string | boolean> = {};
+  for (const o of options) {
+    const known = spec.options[o.name] ?? globalOptions[o.name];
+    if (known === undefined) {
+      throw new UsageError(
+        `${spec.name}: unknown option ${o.raw}; see pve-autopilot ${spec.name} --help`,
+        spec.name,
+      );
+    }
+    if (known.type === 'boolean') {
+      if (o.value !== undefined) throw new UsageError(`${spec.name}: ${o.raw} takes no value`, spec.name);
+      values[o.name] = true;
+      continue;
+    }
+    // "--to --json" means the value was forgotten, not a node named --json.
+    if (o.value === undefined || o.value === '' || (!o.inline && o.value.startsWith('--'))) {
+      throw new UsageError(
+        `${spec.name}: ${o.raw} needs a value (${o.raw} ${known.value ?? 'VALUE'})`,
+        spec.name,
+      );
+    }
+    values[o.name] = o.value;
+  }
+  return values;
+}
+
+function checkPositionals(spec: CommandSpec, rest: readonly string[]): void {
+  const { min, max } = spec.positionals;
+  if (rest.length > max) {
+    throw new UsageError(`${spec.name}: unexpected argument "${rest[max] ?? ''}"`, spec.name);
+  }
+  if (rest.length < min) {
+    const names = spec.args.split(' ').filter((a) => a.startsWith('<'));
+    throw new UsageError(`${spec.name}: missing ${names.slice(rest.length).join(' ')}`, spec.name);
+  }
+}
+
+function buildCommand(name: string, rest: readonly string[], v: Values): Command {
+  const str = (key: string): string | undefined => (typeof v[key] === 'string' ? v[key] : undefined);
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const text = str(key);
+    return text === undefined ? undefined : integerArg(`${name}: --${key}`, text, min, max, name);
+  };
+  const vmid = (): number => integerArg(`${name}: vmid`, rest[0] ?? '', 100, 999_999_999, name);
+  switch (name) {
+    case 'status':
+      return { name: 'status' };
+    case 'migrate': {
+      const to = str('to');
+      if (to === undefined) throw new UsageError('migrate: --to NODE is required', name);
+      if (!NODE_NAME.test(to)) throw new UsageError(`migrate: --to: expected a node name, got "${to}"`, name);
+      return { name, vmid: vmid(), to, mode: oneOf(name, '--mode', str('mode') ?? 'offline', MIGRATE_MODES) };
+    }
+    case 'scale': {
+      const id = vmid();
+      const cores = int('cores', 1, 8192);
+      const memoryMiB = int('memory', 16, 4_194_304);
+      const swapMiB = int('swap', 0, 4_194_304);
+      if (cores === undefined && memoryMiB === undefined && swapMiB === undefined) {
+        throw new UsageError('scale: expected at least one of --cores, --memory, --swap', name);
+      }
+      return {
+        name,
+        vmid: id,
+        ...(cores === undefined ? {} : { cores }),
+        ...(memoryMiB === undefined ? {} : { memoryMiB }),
+        ...(swapMiB === undefined ? {} : { swapMiB }),
+      };
+    }
+    case 'snapshot':
+    case 'rollback': {
+      const id = vmid();
+      const snapshotName = rest[1] ?? '';
+      if (!SNAPSHOT_NAME.test(snapshotName)) {
+        throw new UsageError(
+          `${name}: name: expected a snapshot name (a letter, then letters, digits, _ or -, up to 40 in all), ` +
+            `got "${snapshotName}"`,
+          name,
+        );
+      }
+      return { name, vmid: id, snapshotName };
+    }
+    case 'drop': {
+      const mode = str('mode');
+      return {
+        name,
+        vmid: vmid(),
+        ...(mode === undefined ? {} : { mode: oneOf(name, '--mode', mode, DROP_MODES) }),
+        snapshotFirst: v.snapshot === true,
+      };
+    }
+    case 'generator start': {
+      const seed = int('seed', 0, 4_294_967_295);
+      const maxContainers = int('max', 1, 1_000_000);
+      return {
+        name: 'generator',
+        action: 'start',
+        ...(seed === undefined ? {} : { seed }),
+        ...(maxContainers === undefined ? {} : { maxContainers }),
+      };
+    }
+    case 'manager start': {
+      const seed = int('seed', 0, 4_294_967_295);
+      const automation = str('automation');
+      return {
+        name: 'manager',
+        action: 'start',
+        ...(seed === undefined ? {} : { seed }),
+        ...(automation === undefined
+          ? {}
+          : { automation: oneOf(name, '--automation', automation, AUTOMATION) }),
+      };
+    }
+    case 'manager approve': {
+      const all = v.all === true;
+      if (all && rest.length > 0)
+        throw new UsageError('manager approve: give decision ids or --all, not both', name);
+      if (!all && rest.length === 0) {
+        throw new UsageError('manager approve: expected decision ids (see manager status) or --all', name);
+      }
+      return { name: 'manager', action: 'approve', ids: [...rest], all };
+    }
+    case 'config validate':
+      return { name: 'config', action: 'validate' };
+  }
+  const [group, action] = name.split(' ');
+  if ((group === 'generator' || group === 'manager') && isLoopAction(action)) return { name: group, action };
+  throw new Error(`no parser for command "${name}"`);
+}
+
+const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
+const SNAPSHOT_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/;
+const MIGRATE_MODES = ['offline', 'restart'] as const;
+const DROP_MODES = ['stop', 'destroy'] as const;
+const AUTOMATION = ['off', 'recommend', 'auto'] as const;
+
+function isLoopAction(action: string | undefined): action is LoopAction {
+  return action === 'pause' || action === 'resume' || action === 'stop' || action === 'status';
+}
+
+function oneOf<T extends string>(command: string, what: string, text: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${command}: ${what}: expected one of ${allowed.join(', ')}, got "${text}"`, command);
+}
+
+/** Decimal digits only: "1e3", "0x10", "12.0" and "-1" are mistakes, not numbers, on a command line. */
+export function integerArg(what: string, text: string, min: number, max: number, command?: string): number {
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${what}: expected an integer from ${min} to ${max}, got "${text}"`, command);
+  }
+  return n;
+}

@@ -1,0 +1,39 @@
+// `pve-autopilot config validate`: the effective config (file, environment, defaults) with secrets
+// masked, and what is still missing for the commands that talk to Proxmox. Errors are main's job.
+import { existsSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { ConfigError, locateConfig, proxmoxConnectionOf, redactConfig } from '../../config';
+import type { Context } from '../context';
+import { ExitCode } from '../exit-codes';
+import { line, printJson } from '../output';
+
+export function configValidateCommand(ctx: Context): number {
+  const location = locateConfig({
+    ...(ctx.global.config === undefined ? {} : { path: ctx.global.config }),
+    env: ctx.io.env,
+  });
+  const source = existsSync(location.path) ? location.path : null;
+  const notes: string[] = [];
+  try {
+    proxmoxConnectionOf(ctx.config);
+  } catch (err) {
+    // Valid as a file: commands that only talk to Temporal run without a Proxmox host.
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) {
+      notes.push(`${p.path}: ${p.message} (needed by the worker, status and the container commands)`);
+    }
+  }
+  const config = redactConfig(ctx.config);
+  if (ctx.global.json) {
+    printJson(ctx.io, { valid: true, source, config, notes });
+    return ExitCode.ok;
+  }
+  const out = ctx.io.stdout;
+  line(
+    out,
+    `# Config is valid. Source: ${source ?? `no file at ${location.path}; defaults and environment`}`,
+  );
+  for (const note of notes) line(out, `# note: ${note}`);
+  out.write(stringify(config));
+  return ExitCode.ok;
+}

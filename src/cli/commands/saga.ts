@@ -1,0 +1,265 @@
+// migrate, scale, snapshot, rollback, drop: check the container (and node) against the cluster,
+// start the saga through src/temporal's typed start, then follow it step by step to its outcome.
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { managedScopeOf } from '../../config';
+import type { ManagedScope, OperationResult } from '../../domain';
+import {
+  ContainerBusyError,
+  InvalidOperationInputError,
+  startOperation,
+  summaryOf,
+} from '../../temporal/starts';
+import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
+import type { SagaCommand } from '../args';
+import { observe, requireManagedContainer, requireNode } from '../cluster';
+import type { Context } from '../context';
+import { CliError, ExitCode, UsageError, type ExitCodeValue } from '../exit-codes';
+import { duration, line, printJson, ProgressLine } from '../output';
+
+const REASON = 'operator, pve-autopilot CLI';
+const POLL_MS = 1000;
+/** Without any answer to a progress query by then, no worker is likely polling the task queue. */
+const NO_WORKER_HINT_MS = 10_000;
+
+export async function sagaCommand(ctx: Context, command: SagaCommand): Promise<number> {
+  const scope = managedScopeOf(ctx.config);
+  const resources = await observe(ctx);
+  requireManagedContainer(resources, command.vmid, scope, command.name);
+  if (command.name === 'migrate') requireNode(resources, command.to, command.name);
+
+  const client = await ctx.temporal();
+  const { handle, summary } = await start(ctx, client, command, scope);
+  const url = ctx.workflowUrl(handle.workflowId);
+  if (!ctx.global.json) {
+    line(ctx.io.stdout, `Started: ${summary}`);
+    line(ctx.io.stdout, `  workflow ${handle.workflowId}  ${url}`);
+  }
+  if (!ctx.global.wait) {
+    if (ctx.global.json) {
+      printJson(ctx.io, { workflowId: handle.workflowId, url, outcome: 'started' });
+    }
+    return ExitCode.ok;
+  }
+  const ending = await follow(ctx, client, handle, summary);
+  if (ending === 'interrupted') {
+    line(ctx.io.stderr, `Stopped waiting; the operation goes on: ${url}`);
+    return 130;
+  }
+  return report(ctx, handle, url, ending);
+}
+
+async function start(
+  ctx: Context,
+  client: Client,
+  command: SagaCommand,
+  scope: ManagedScope,
+): Promise<{ handle: WorkflowHandle; summary: string }> {
+  const opts = { cluster: ctx.cluster, taskQueue: ctx.config.temporal.taskQueue, reason: REASON };
+  const { vmid } = command;
+  try {
+    switch (command.name) {
+      case 'migrate': {
+        const input = {
+          vmid,
+          scope,
+          target: command.to,
+          mode: command.mode,
+          admissionShare: ctx.config.manager.admissionShare,
+          reason: REASON,
+        };
+        return {
+          handle: await startOperation(client, 'migrate', input, opts),
+          summary: summaryOf('migrate', input),
+        };
+      }
+      case 'scale': {
+        const { cores, memoryMiB, swapMiB } = command;
+        const input = { vmid, scope, cores, memoryMiB, swapMiB, reason: REASON };
+        return {
+          handle: await startOperation(client, 'scale', input, opts),
+          summary: summaryOf('scale', input),
+        };
+      }
+      case 'snapshot': {
+        const input = { vmid, scope, name: command.snapshotName };
+        return {
+          handle: await startOperation(client, 'snapshot', input, opts),
+          summary: summaryOf('snapshot', input),
+        };
+      }
+      case 'rollback': {
+        const input = { vmid, scope, name: command.snapshotName };
+        return {
+          handle: await startOperation(client, 'rollback', input, opts),
+          summary: summaryOf('rollback', input),
+        };
+      }
+      case 'drop': {
+        const input = {
+          vmid,
+          scope,
+          mode: command.mode ?? ctx.config.manager.dropMode,
+          snapshotFirst: command.snapshotFirst,
+          reason: REASON,
+        };
+        return {
+          handle: await startOperation(client, 'drop', input, opts),
+          summary: summaryOf('drop', input),
+        };
+      }
+    }
+  } catch (err) {
+    if (err instanceof ContainerBusyError) {
+      throw new CliError(ExitCode.refused, `${err.message}: ${ctx.workflowUrl(err.workflowId)}`);
+    }
+    if (err instanceof InvalidOperationInputError)
+      throw new UsageError(`${command.name}: ${err.message}`, command.name);
+    throw err;
+  }
+}
+
+type Ending =
+  | { ok: true; result: OperationResult }
+  | { ok: false; type: string; message: string; result: OperationResult | undefined };
+
+async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
+  try {
+    return { ok: true, result: (await handle.result()) as OperationResult };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const detail = cause.details?.[0];
+      return {
+        ok: false,
+        type: cause.type ?? 'Failure',
+        message: cause.message,
+        result: isOperationResult(detail) ? detail : undefined,
+      };
+    }
+    return {
+      ok: false,
+      type: cause?.name ?? 'Failure',
+      message: cause?.message ?? err.message,
+      result: undefined,
+    };
+  }
+}
+
+function isOperationResult(value: unknown): value is OperationResult {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'outcome' in value &&
+    Array.isArray((value as { steps?: unknown }).steps)
+  );
+}
+
+/**
+ * Queries the saga's step every second until it ends. On a terminal the step is one line rewritten
+ * in place; otherwise each step is printed once, so a log shows them all.
+ */
+async function follow(
+  ctx: Context,
+  client: Client,
+  handle: WorkflowHandle,
+  summary: string,
+): Promise<Ending | 'interrupted'> {
+  const showSteps = !ctx.global.json;
+  const progress = new ProgressLine(ctx.io.stderr);
+  const tty = ctx.io.stderr.isTTY === true;
+  const began = Date.now();
+  let printed = 0;
+  let answered = false;
+  let hinted = false;
+
+  const show = (steps: readonly string[]) => {
+    if (!showSteps) return;
+    if (tty) {
+      const step = steps[steps.length - 1];
+      if (step !== undefined) progress.show(`${summary}: ${step} (${duration(Date.now() - began)})`);
+      return;
+    }
+    for (; printed < steps.length; printed++) progress.show(`  step ${printed + 1}: ${steps[printed] ?? ''}`);
+  };
+
+  let interrupt: () => void = () => undefined;
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    interrupt = () => resolve('interrupted');
+  });
+  process.once('SIGINT', interrupt);
+  const ending = outcomeOf(handle);
+  try {
+    for (;;) {
+      const progressNow = await client
+        .withDeadline(Date.now() + 3 * POLL_MS, () => handle.query(sagaProgressQuery))
+        .catch(() => null);
+      if (progressNow !== null) {
+        answered = true;
+        show(progressNow.steps);
+      } else if (!answered && !hinted && Date.now() - began > NO_WORKER_HINT_MS && showSteps) {
+        hinted = true;
+        progress.end();
+        line(
+          ctx.io.stderr,
+          `No progress yet: is a worker polling task queue ${ctx.config.temporal.taskQueue}? (npm run worker)`,
+        );
+      }
+      const next = await Promise.race([ending, interrupted, sleep(POLL_MS)]);
+      if (next === 'interrupted') return next;
+      if (next !== undefined) {
+        if (next.result) show(next.result.steps);
+        return next;
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    progress.end();
+  }
+}
+
+function sleep(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+}
+
+const exitCodeOfFailure: Readonly<Record<string, ExitCodeValue>> = {
+  [SagaFailureType.refused]: ExitCode.refused,
+  [SagaFailureType.rolledBack]: ExitCode.failed,
+  [SagaFailureType.needsAttention]: ExitCode.needsAttention,
+  [SagaFailureType.invalidInput]: ExitCode.usage,
+};
+
+const outcomeOfFailure: Readonly<Record<string, string>> = {
+  [SagaFailureType.refused]: 'refused',
+  [SagaFailureType.rolledBack]: 'rolled-back',
+  [SagaFailureType.needsAttention]: 'needs-attention',
+  [SagaFailureType.invalidInput]: 'invalid-input',
+};
+
+function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Ending): ExitCodeValue {
+  const code = ending.ok ? ExitCode.ok : (exitCodeOfFailure[ending.type] ?? ExitCode.failed);
+  const outcome = ending.ok ? 'succeeded' : (outcomeOfFailure[ending.type] ?? 'failed');
+  if (ctx.global.json) {
+    printJson(ctx.io, {
+      workflowId: handle.workflowId,
+      url,
+      outcome,
+      ...(ending.result ? { result: ending.result } : {}),
+      ...(ending.ok ? {} : { failure: { type: ending.type, message: ending.message } }),
+    });
+  } else if (ending.ok) {
+    line(ctx.io.stdout, `Succeeded: ${ending.result.detail}`);
+  } else {
+    line(
+      ctx.io.stdout,
+      `${outcome === 'failed' ? `Failed (${ending.type})` : capitalize(outcome)}: ${ending.message}`,
+    );
+    if (code === ExitCode.needsAttention) line(ctx.io.stdout, `  look at ${url}`);
+  }
+  return code;
+}
+
+function capitalize(text: string): string {
+  return `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}`;
+}

@@ -1,0 +1,104 @@
+// The pve-autopilot command: parse, load the config, run one command, and turn whatever ended it
+// into a message and a documented exit code (see exit-codes.ts).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config';
+import { parseArgs, type Command } from './args';
+import { configValidateCommand } from './commands/config';
+import { generatorCommand } from './commands/generator';
+import { managerCommand } from './commands/manager';
+import { sagaCommand } from './commands/saga';
+import { statusCommand } from './commands/status';
+import { createContext, isTemporalUnavailable, type Context } from './context';
+import { CliError, ExitCode, UsageError } from './exit-codes';
+import { helpText } from './help';
+import { line, printJson, type Io } from './output';
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // Known before parsing succeeds, so that even a usage error comes out as JSON when asked.
+  const json = argv.includes('--json');
+  let ctx: Context | undefined;
+  try {
+    const parsed = parseArgs(argv);
+    if (parsed.kind === 'help') {
+      io.stdout.write(parsed.text);
+      return ExitCode.ok;
+    }
+    ctx = await createContext(parsed.global, io);
+    return await dispatch(ctx, parsed.command);
+  } catch (err) {
+    return fail(io, json, err, ctx);
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+function dispatch(ctx: Context, command: Command): Promise<number> | number {
+  switch (command.name) {
+    case 'status':
+      return statusCommand(ctx);
+    case 'generator':
+      return generatorCommand(ctx, command);
+    case 'manager':
+      return managerCommand(ctx, command);
+    case 'config':
+      return configValidateCommand(ctx);
+    default:
+      return sagaCommand(ctx, command);
+  }
+}
+
+function fail(io: Io, json: boolean, err: unknown, ctx: Context | undefined): number {
+  const { code, message, problems } = describeFailure(err, ctx);
+  if (json) printJson(io, { error: { exitCode: code, message, ...(problems ? { problems } : {}) } });
+  line(io.stderr, message.startsWith('config error') ? message : `pve-autopilot: ${message}`);
+  if (err instanceof UsageError) {
+    const usage = helpText(err.command)
+      .split('\n')
+      .find((l) => l.startsWith('Usage:'));
+    line(
+      io.stderr,
+      err.command !== undefined && usage !== undefined ? usage : 'Run pve-autopilot --help for usage.',
+    );
+  }
+  return code;
+}
+
+function describeFailure(
+  err: unknown,
+  ctx: Context | undefined,
+): { code: number; message: string; problems?: ReadonlyArray<{ path: string; message: string }> } {
+  if (err instanceof CliError) return { code: err.code, message: err.message };
+  if (err instanceof ConfigError)
+    return { code: ExitCode.usage, message: err.message, problems: err.problems };
+  if (isTemporalUnavailable(err)) {
+    const where = ctx === undefined ? '' : ` at ${ctx.config.temporal.address}`;
+    return {
+      code: ExitCode.unreachable,
+      message: `Temporal became unreachable${where}: ${(err as Error).message}`,
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: ExitCode.failed, message: `unexpected error: ${message}` };
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+  // Exit now rather than when the event loop drains: a lingering gRPC or HTTP handle must not keep
+  // a finished command alive. Writes to pipes and files are synchronous on the platforms we run on.
+  process.exit(code);
+}

@@ -1,0 +1,243 @@
+// The command table of pve-autopilot: every command, its arguments and options, and the words its
+// --help prints. args.ts parses against it and help.ts renders it, so the two never disagree.
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** What the value looks like in help, e.g. NODE. */
+  value?: string;
+  short?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  /** "status", "migrate", "generator start"... */
+  name: string;
+  /** Positionals as help shows them, e.g. "<vmid> <name>". */
+  args: string;
+  /** How many positionals after the command words (max Infinity for a list). */
+  positionals: { min: number; max: number };
+  summary: string;
+  options: Readonly<Record<string, OptionSpec>>;
+  notes?: readonly string[];
+}
+
+export const globalOptions: Readonly<Record<string, OptionSpec>> = {
+  config: {
+    type: 'string',
+    value: 'PATH',
+    help: 'config file (default: $PVE_AUTOPILOT_CONFIG, else ./pve-autopilot.yaml)',
+  },
+  json: { type: 'boolean', help: 'machine-readable output: one JSON document on stdout' },
+  help: { type: 'boolean', short: 'h', help: 'show help for the command and exit' },
+};
+
+const noWait: OptionSpec = {
+  type: 'boolean',
+  help: 'start the operation, print its workflow id and link, and return without waiting',
+};
+
+const sagaNotes = [
+  'Checks the vmid (and node) against the cluster first: an unknown or unmanaged container starts nothing.',
+  'Waits for the operation and shows its current step; Ctrl-C stops waiting, not the operation.',
+];
+
+const updateNote = (what: string) => [
+  `Needs the ${what} workflow running and a worker polling its task queue.`,
+];
+
+export const commandSpecs: readonly CommandSpec[] = [
+  {
+    name: 'status',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'nodes and containers with CPU, memory and disk use, locks, and operations in flight',
+    options: {},
+    notes: [
+      'Reads the cluster with one API call. When Temporal is unreachable it still prints the cluster,',
+      'says operations are unknown, and exits 5.',
+    ],
+  },
+  {
+    name: 'generator start',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'start the load generator of this cluster (settings from the generator and container sections)',
+    options: {
+      seed: { type: 'string', value: 'N', help: 'seed of its random draws (default: a random one)' },
+      max: {
+        type: 'string',
+        value: 'N',
+        help: 'stop after creating N containers (default: run until stopped)',
+      },
+    },
+  },
+  {
+    name: 'generator pause',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'stop creating containers until resumed',
+    options: {},
+    notes: updateNote('generator'),
+  },
+  {
+    name: 'generator resume',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'resume a paused generator',
+    options: {},
+    notes: updateNote('generator'),
+  },
+  {
+    name: 'generator stop',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'finish the creation in progress, then end the generator',
+    options: {},
+    notes: updateNote('generator'),
+  },
+  {
+    name: 'generator status',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'run state, counters and the last choices of the generator',
+    options: {},
+  },
+  {
+    name: 'manager start',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'start the cluster manager (monitoring cycles; settings from the manager section)',
+    options: {
+      automation: {
+        type: 'string',
+        value: 'off|recommend|auto',
+        help: 'override manager.automation: recommend decides and waits for approval, auto acts',
+      },
+      seed: { type: 'string', value: 'N', help: 'seed of its random choices (default: a random one)' },
+    },
+  },
+  {
+    name: 'manager pause',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'pause the cluster manager until resumed',
+    options: {},
+    notes: updateNote('cluster manager'),
+  },
+  {
+    name: 'manager resume',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'resume a paused manager',
+    options: {},
+    notes: updateNote('cluster manager'),
+  },
+  {
+    name: 'manager stop',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'end the cluster manager',
+    options: {},
+    notes: updateNote('cluster manager'),
+  },
+  {
+    name: 'manager status',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'run state, last observation and recent decisions (ids to approve)',
+    options: {},
+  },
+  {
+    name: 'manager approve',
+    args: '[ID...]',
+    positionals: { min: 0, max: Infinity },
+    summary: 'approve recommended decisions by id (see manager status), or all of them',
+    options: { all: { type: 'boolean', help: 'approve every recommended decision' } },
+    notes: ['Exits 3 when an id given was not approved (unknown, or no longer recommended).'],
+  },
+  {
+    name: 'migrate',
+    args: '<vmid>',
+    positionals: { min: 1, max: 1 },
+    summary: 'move a container to another node, in the run state it had',
+    options: {
+      to: { type: 'string', value: 'NODE', help: 'target node (required)' },
+      mode: {
+        type: 'string',
+        value: 'offline|restart',
+        help: 'offline (default): shutdown, move, start; restart: one PVE restart migration',
+      },
+      'no-wait': noWait,
+    },
+    notes: sagaNotes,
+  },
+  {
+    name: 'scale',
+    args: '<vmid>',
+    positionals: { min: 1, max: 1 },
+    summary: 'change cores, memory or swap of a container (at least one)',
+    options: {
+      cores: { type: 'string', value: 'N', help: 'CPU cores, 1 to 8192' },
+      memory: { type: 'string', value: 'MiB', help: 'memory limit in MiB, 16 or more' },
+      swap: { type: 'string', value: 'MiB', help: 'swap in MiB, 0 or more' },
+      'no-wait': noWait,
+    },
+    notes: sagaNotes,
+  },
+  {
+    name: 'snapshot',
+    args: '<vmid> <name>',
+    positionals: { min: 2, max: 2 },
+    summary: 'take a snapshot of a container',
+    options: { 'no-wait': noWait },
+    notes: ['A name starts with a letter: letters, digits, _ and -, up to 40.', ...sagaNotes],
+  },
+  {
+    name: 'rollback',
+    args: '<vmid> <name>',
+    positionals: { min: 2, max: 2 },
+    summary: 'roll a container back to one of its snapshots',
+    options: { 'no-wait': noWait },
+    notes: sagaNotes,
+  },
+  {
+    name: 'drop',
+    args: '<vmid>',
+    positionals: { min: 1, max: 1 },
+    summary: 'stop or destroy a container',
+    options: {
+      mode: {
+        type: 'string',
+        value: 'stop|destroy',
+        help: 'stop keeps the container, destroy removes it (default: manager.dropMode of the config)',
+      },
+      snapshot: { type: 'boolean', help: 'take a snapshot first (meaningful with --mode stop)' },
+      'no-wait': noWait,
+    },
+    notes: sagaNotes,
+  },
+  {
+    name: 'config validate',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'check the config and print it with every default filled in (secrets masked)',
+    options: {},
+  },
+];
+
+/** Command words that take an action word after them. */
+export const commandGroups: Readonly<Record<string, string>> = {
+  generator: 'the load generator: creates containers until the nodes fill up',
+  manager: 'the cluster manager: observe, decide, act, verify in monitoring cycles',
+  config: 'the configuration file',
+};
+
+export function specOf(name: string): CommandSpec | undefined {
+  return commandSpecs.find((s) => s.name === name);
+}
+
+export function actionsOf(group: string): string[] {
+  return commandSpecs
+    .filter((s) => s.name.startsWith(`${group} `))
+    .map((s) => s.name.slice(group.length + 1));
+}
