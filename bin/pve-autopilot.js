@@ -2,7 +2,7 @@
 // Launcher of the pve-autopilot command: runs src/cli/main.ts through tsx in a child Node process,
 // passing the arguments, the terminal and the exit code (or the signal) through.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 // Resolved from this file, not the working directory, so the command works from anywhere.
