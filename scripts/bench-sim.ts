@@ -68,6 +68,13 @@ try {
   const wall0 = performance.now();
   const resources: number[] = [];
   for (let i = 0; i < RESOURCES_CALLS; i++) resources.push(await get('/cluster/resources'));
+  // The answer is cached until the model changes; any admin call counts as a change, so this
+  // measures the cost of building it afresh every time.
+  const fresh: number[] = [];
+  for (let i = 0; i < RESOURCES_CALLS; i++) {
+    await admin('/clock');
+    fresh.push(await get('/cluster/resources'));
+  }
   const status: number[] = [];
   for (let i = 0; i < STATUS_CALLS; i++) {
     const ct = vms.data[(i * 7919) % vms.data.length]!;
@@ -88,6 +95,9 @@ try {
   );
   console.log(
     `  GET /cluster/resources   p50 ${ms(pct(resources, 50))}  p99 ${ms(pct(resources, 99))}  (${RESOURCES_CALLS} calls, target p50 < 25 ms)`,
+  );
+  console.log(
+    `    rebuilt on every call  p50 ${ms(pct(fresh, 50))}  p99 ${ms(pct(fresh, 99))}  (the model changed before each call)`,
   );
   console.log(
     `  GET .../status/current   p50 ${ms(pct(status, 50))}  p99 ${ms(pct(status, 99))}  (${STATUS_CALLS} calls)`,

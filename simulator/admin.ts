@@ -37,6 +37,7 @@ export function createAdmin(
       const input = parseBody(body);
       sim.world.sync();
       const data = route(sim, method, path.replace(/\/+$/, ''), input);
+      sim.world.touch();
       sendJson(res, 200, 'OK', { data: data ?? null });
     } catch (err) {
       const status = err instanceof AdminError ? err.status : 500;

@@ -18,6 +18,8 @@ export class World {
   readonly counters = new Map<string, number>();
   /** Model time in ms: where the event queue has been run to. */
   time: number;
+  /** Moves whenever the model may have changed (events ran, a write came in); keys answer caches. */
+  version = 0;
 
   constructor(
     readonly spec: ScenarioSpec,
@@ -68,6 +70,7 @@ export class World {
       this.queue.pop();
       if (ev.at > this.time) this.time = ev.at;
       ev.run();
+      this.version++;
     }
     if (target > this.time) this.time = target;
   }
@@ -75,6 +78,11 @@ export class World {
   advance(seconds: number): void {
     this.clock.advance(Math.round(seconds * 1000));
     this.sync();
+  }
+
+  /** Marks the model as changed outside the event queue (API writes, admin calls). */
+  touch(): void {
+    this.version++;
   }
 
   count(key: string): void {

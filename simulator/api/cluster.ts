@@ -1,6 +1,7 @@
 // Cluster-wide endpoints: version, status, resources, nextid, HA resources, cluster task list.
 import { paramError } from '../errors.js';
-import type { ApiContext } from './context.js';
+import type { World } from '../world.js';
+import { RawJson, type ApiContext } from './context.js';
 import { ctResource, nodeResource, storageResource, storageUsage, type Json } from './views.js';
 import { taskEntry } from './tasks.js';
 
@@ -37,7 +38,25 @@ export function clusterStatus(ctx: ApiContext): unknown {
   ];
 }
 
+/**
+ * The answer is cached until the model changes (a metrics tick, a task step, any write): PVE builds
+ * it from pvestatd's 10-second figures too, and it is the call every monitoring cycle makes.
+ */
+const resourceCache = new WeakMap<World, Map<string, { version: number; json: RawJson }>>();
+
 export function resources(ctx: ApiContext): unknown {
+  const w = ctx.world;
+  const key = String(ctx.params.type ?? '');
+  let cache = resourceCache.get(w);
+  if (!cache) resourceCache.set(w, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && hit.version === w.version) return hit.json;
+  const json = new RawJson(JSON.stringify(buildResources(ctx)));
+  cache.set(key, { version: w.version, json });
+  return json;
+}
+
+function buildResources(ctx: ApiContext): Json[] {
   const { cluster: c, time } = ctx.world;
   const type = ctx.params.type;
   const out: Json[] = [];

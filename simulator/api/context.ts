@@ -22,6 +22,11 @@ export class WithTotal {
   ) {}
 }
 
+/** `data` already serialised to JSON (a cached answer), sent without another JSON.stringify. */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
 export type Handler = (ctx: ApiContext) => unknown;
 
 export function user(ctx: ApiContext): string {

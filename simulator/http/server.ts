@@ -9,14 +9,14 @@ import {
 } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { ApiContext, Handler } from '../api/context.js';
-import { WithTotal } from '../api/context.js';
+import { RawJson, WithTotal } from '../api/context.js';
 import { buildRoutes } from '../api/routes.js';
 import { PveError } from '../errors.js';
 import type { Sim } from '../sim.js';
 import type { Principal } from './auth.js';
 import { parseParams, readBody } from './params.js';
 import { verifyParams, type MethodParams } from './schema-check.js';
-import { sendBare, sendData, sendError } from './wire.js';
+import { sendBare, sendData, sendError, sendRawData } from './wire.js';
 
 interface MethodSchema {
   proxyto: string | null;
@@ -103,6 +103,7 @@ export function createSimServer(opts: ServerOptions): SimServer {
       const params = verifyParams(raw, schema.parameters);
       // Re-sync: a fault's latency may have let simulated time move on.
       sim.world.sync();
+      if (method !== 'GET') sim.world.touch();
       const ctx: ApiContext = {
         world: sim.world,
         ops: sim.ops,
@@ -113,6 +114,7 @@ export function createSimServer(opts: ServerOptions): SimServer {
       };
       const result = (hit.route as Handler)(ctx);
       if (result instanceof WithTotal) return sendData(res, result.data, result.total);
+      if (result instanceof RawJson) return sendRawData(res, result.json);
       return sendData(res, result ?? null);
     } catch (err) {
       if (err instanceof PveError) return sendError(res, err.status, err.message, err.errors);

@@ -27,6 +27,17 @@ export function sendJson(res: ServerResponse, status: number, reason: string, bo
   res.end(text);
 }
 
+/** A 200 answer whose data is already JSON text. */
+export function sendRawData(res: ServerResponse, dataJson: string): void {
+  const text = `{"data":${dataJson}}`;
+  res.writeHead(200, 'OK', {
+    ...COMMON_HEADERS,
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
 export function sendData(res: ServerResponse, data: unknown, total?: number): void {
   sendJson(res, 200, 'OK', total === undefined ? { data } : { data, total });
 }

@@ -114,6 +114,19 @@ describe('with a manual clock', () => {
     expect(types).toEqual(['hastart', 'vzcreate']);
   });
 
+  it('cluster resources reflect a write at once, though the answer is cached between changes', async () => {
+    const find = async (): Promise<Row | undefined> =>
+      ((await api.cluster.resources.$get({ type: 'vm' })) as Row[]).find((r) => r.vmid === 1401);
+    expect((await find())?.tags).toBe('autopilot;web');
+    await api.nodes.$('srv-px1').lxc.$(1401).config.$put({ tags: 'changed' });
+    expect((await find())?.tags).toBe('changed');
+    const upid = await api.nodes.$('srv-px1').lxc.$(1401).migrate.$post({ target: 'srv-px2', restart: true });
+    await sim.advance(1);
+    expect((await find())?.lock).toBe('migrate');
+    await waitTask(sim, api, upid);
+    expect(await find()).toMatchObject({ node: 'srv-px2', status: 'running' });
+  });
+
   it('rrd history fills at one point per minute for the hour frame', async () => {
     await sim.advance(600);
     const rrd = (await api.nodes
