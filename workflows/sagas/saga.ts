@@ -2,6 +2,7 @@
 // log, waiting on PVE tasks, and the way a saga ends (succeeded, refused, rolled back, or needs
 // attention). Compensation always runs outside cancellation.
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -76,14 +77,17 @@ export class Saga {
     return started;
   }
 
-  /** Graceful shutdown; if the container does not stop in time, a hard stop. */
+  /**
+   * Graceful shutdown; when the shutdown task fails (the container did not stop in time), a hard
+   * stop. An API that keeps failing is not a reason to stop hard: that failure propagates.
+   */
   async stop(node: string, vmid: number, timeoutSeconds: number, compensating = false): Promise<void> {
     const api = compensating ? compensations : requests;
     try {
       await this.task(api.requestShutdown({ node, vmid, timeoutSeconds }));
     } catch (err) {
-      if (isCancellation(err)) throw err;
-      log.warn('shutdown failed; stopping hard', { vmid, error: String(err) });
+      if (!(err instanceof ActivityFailure) || failureType(err) !== 'PveTaskFailed') throw err;
+      log.warn('shutdown task failed; stopping hard', { vmid, error: failureText(err) });
       await this.task(api.requestStop({ node, vmid }));
     }
   }
@@ -148,6 +152,16 @@ export class Saga {
   result(outcome: Outcome, node: string, detail: string): OperationResult {
     return { operation: this.operation, outcome, vmid: this.vmid ?? 0, node, steps: [...this.steps], detail };
   }
+}
+
+/** The ApplicationFailure type behind an activity or child workflow failure. */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof Error) {
+    if (e instanceof ApplicationFailure) return e.type ?? undefined;
+    e = e.cause;
+  }
+  return undefined;
 }
 
 /** The most useful line of a failure: the innermost cause's message. */

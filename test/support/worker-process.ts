@@ -1,0 +1,59 @@
+// The real worker entry (worker/main.ts) as a child process, pointed at the test Temporal server and
+// a test pve-sim, so tests can SIGKILL it mid-saga and start another.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { inject } from 'vitest';
+import type { RunningSim } from '../../simulator/index';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves once the worker logged that it polls. */
+  ready: Promise<void>;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startWorkerProcess(opts: {
+  sim: RunningSim;
+  taskQueue: string;
+  clusterName?: string;
+}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: {
+      ...process.env,
+      PVE_AUTOPILOT_CONFIG: '',
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: opts.taskQueue,
+      PROXMOX_HOST: opts.sim.host,
+      PROXMOX_PORT: String(opts.sim.port),
+      PROXMOX_TOKEN_ID: opts.sim.token.id,
+      PROXMOX_TOKEN_SECRET: opts.sim.token.secret,
+      PROXMOX_CA_FILE: opts.sim.caFile,
+      METRICS_ADDRESS: 'off',
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"worker polling"')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker exited (${code}) before polling:\n${output}`)));
+  });
+  return {
+    child,
+    ready,
+    output: () => output,
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
