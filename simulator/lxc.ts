@@ -1,7 +1,7 @@
 // Container operations as PVE runs them: the synchronous checks of each API call (500/400 at once)
 // and the task scripts that follow (locks, durations, in-task errors, log lines).
 import { fail, paramError } from './errors.js';
-import { GiB, MiB, diskSize, type Cluster, type CtConfig, type SimContainer } from './model/cluster.js';
+import { GiB, MiB, type Cluster, type CtConfig, type SimContainer } from './model/cluster.js';
 import { TaskError, type SimTask, type TaskRun } from './tasks.js';
 import type { World } from './world.js';
 
@@ -496,5 +496,3 @@ export function normalizeTags(tags: string): string {
     .filter(Boolean)
     .join(';');
 }
-
-export { diskSize };
