@@ -3,3 +3,4 @@ export { selfCheckWorkflow } from './self-check';
 export { migrateContainerWorkflow } from './sagas/migrate';
 export { scaleContainerWorkflow } from './sagas/scale';
 export { clusterManagerWorkflow } from './cluster-manager';
+export { provisionContainerWorkflow } from './sagas/provision';
