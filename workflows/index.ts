@@ -4,3 +4,4 @@ export { migrateContainerWorkflow } from './sagas/migrate';
 export { scaleContainerWorkflow } from './sagas/scale';
 export { clusterManagerWorkflow } from './cluster-manager';
 export { provisionContainerWorkflow } from './sagas/provision';
+export { dropContainerWorkflow } from './sagas/drop';
