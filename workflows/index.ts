@@ -5,3 +5,5 @@ export { scaleContainerWorkflow } from './sagas/scale';
 export { clusterManagerWorkflow } from './cluster-manager';
 export { provisionContainerWorkflow } from './sagas/provision';
 export { dropContainerWorkflow } from './sagas/drop';
+export { snapshotContainerWorkflow } from './sagas/snapshot';
+export { rollbackContainerWorkflow } from './sagas/rollback';
