@@ -7,3 +7,4 @@ export { provisionContainerWorkflow } from './sagas/provision';
 export { dropContainerWorkflow } from './sagas/drop';
 export { snapshotContainerWorkflow } from './sagas/snapshot';
 export { rollbackContainerWorkflow } from './sagas/rollback';
+export { generatorWorkflow } from './generator';

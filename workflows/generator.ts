@@ -1,0 +1,305 @@
+// generatorWorkflow: the lab's container generator as a durable loop. At each arrival (periodic,
+// uniform or exponential, drawn from the carried PRNG) it reads the cluster once, picks a node under
+// the generation limit by weight, and creates one container through the provision saga; when every
+// node is full it backs off. Updates pause, resume, retune and stop it while it runs.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ClusterSnapshot, ProvisionInput } from '../src/domain';
+import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from '../src/policy';
+import {
+  generatorStatusQuery,
+  pauseGeneratorUpdate,
+  resumeGeneratorUpdate,
+  setArrivalUpdate,
+  stopGeneratorUpdate,
+  type GeneratorChoice,
+  type GeneratorInput,
+  type GeneratorState,
+} from './messages';
+import { isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
+import { reads } from './sagas/activities';
+import { failureText, SagaFailureType } from './sagas/saga';
+
+/** Arrivals per run before continue-as-new, when the server has not suggested it earlier. */
+export const DEFAULT_ARRIVALS_PER_RUN = 500;
+const RECENT_CHOICES = 20;
+
+export async function generatorWorkflow(input: GeneratorInput): Promise<GeneratorState> {
+  const generator = new Generator(input);
+  generator.registerHandlers();
+  return generator.run();
+}
+
+/**
+ * One creation at a time, awaited before the next arrival: the next capacity check then sees the
+ * container just made, so no node passes the limit by more than one container's memory. Stop lets
+ * the creation in progress finish; continue-as-new happens between arrivals, with nothing in flight.
+ */
+class Generator {
+  private state: GeneratorState;
+  /** Set by updates that should end the wait for the next arrival early (resume, stop, setArrival). */
+  private wake = false;
+  /** setArrival asks for the next arrival to be drawn again from the new law. */
+  private redraw = false;
+
+  constructor(private readonly input: GeneratorInput) {
+    const problem = inputProblem(input);
+    if (problem) {
+      throw ApplicationFailure.create({
+        type: SagaFailureType.invalidInput,
+        message: `invalid input: ${problem}`,
+        nonRetryable: true,
+      });
+    }
+    this.state = input.carried ?? {
+      runState: 'running',
+      arrival: input.arrival,
+      counters: { created: 0, failed: 0, skippedForCapacity: 0 },
+      recent: [],
+      seed: input.seed >>> 0,
+    };
+  }
+
+  /** Before the first await, so no update or query sent at start is lost. */
+  registerHandlers(): void {
+    setHandler(generatorStatusQuery, () => this.state);
+    setHandler(pauseGeneratorUpdate, () => {
+      if (this.state.runState === 'running' || this.state.runState === 'backing-off') {
+        this.state.runState = 'paused';
+      }
+      this.refreshDetails();
+      return this.state;
+    });
+    setHandler(resumeGeneratorUpdate, () => {
+      if (this.state.runState === 'paused') this.state.runState = 'running';
+      this.wake = true;
+      this.refreshDetails();
+      return this.state;
+    });
+    setHandler(stopGeneratorUpdate, () => {
+      if (this.state.runState !== 'stopped') this.state.runState = 'stopping';
+      this.wake = true;
+      this.refreshDetails();
+      return this.state;
+    });
+    setHandler(
+      setArrivalUpdate,
+      (law) => {
+        this.state.arrival = law;
+        this.redraw = true;
+        this.wake = true;
+        this.refreshDetails();
+        return this.state;
+      },
+      {
+        validator: (law) => {
+          const problem = arrivalLawProblem(law);
+          if (problem) throw new Error(problem);
+        },
+      },
+    );
+  }
+
+  async run(): Promise<GeneratorState> {
+    const arrivalsPerRun = this.input.iterationsPerRun ?? DEFAULT_ARRIVALS_PER_RUN;
+    let arrivals = 0;
+    this.refreshDetails();
+    while (!this.stopping() && !this.reachedMax()) {
+      this.wake = false;
+      if (this.paused()) {
+        // No timer while paused, so an idle generator adds nothing to its history.
+        await condition(() => this.wake);
+        continue;
+      }
+      if (this.redraw && this.state.runState !== 'backing-off') {
+        this.redraw = false;
+        this.scheduleNextArrival(Date.now());
+      }
+      const due = this.state.nextArrivalAt ?? Date.now();
+      if (Date.now() < due) {
+        // Woken early by an update: loop to look at the new state before arriving.
+        if (await condition(() => this.wake, due - Date.now())) continue;
+      }
+      if (this.paused() || this.stopping()) continue;
+
+      const startedAt = Date.now();
+      const outcome = await this.arrive();
+      arrivals++;
+      // A pause or stop that came in during the arrival wins over what the arrival would set.
+      if (outcome === 'skipped-capacity') {
+        if (this.state.runState === 'running') this.state.runState = 'backing-off';
+        this.state.nextArrivalAt = Date.now() + this.input.backoffSeconds * 1000;
+      } else {
+        if (this.state.runState === 'backing-off') this.state.runState = 'running';
+        this.redraw = false;
+        // The next arrival counts from this one's start: the creation's own time is part of the gap.
+        this.scheduleNextArrival(startedAt);
+      }
+      this.refreshDetails();
+
+      if (!this.stopping() && (arrivals >= arrivalsPerRun || workflowInfo().continueAsNewSuggested)) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof generatorWorkflow>({
+          ...this.input,
+          arrival: this.state.arrival,
+          carried: this.state,
+        });
+      }
+    }
+    this.state.runState = 'stopped';
+    delete this.state.nextArrivalAt;
+    this.refreshDetails();
+    await condition(allHandlersFinished);
+    return this.state;
+  }
+
+  /** A method, not an inline comparison: updates change runState across awaits. */
+  private stopping(): boolean {
+    return this.state.runState === 'stopping';
+  }
+
+  private paused(): boolean {
+    return this.state.runState === 'paused';
+  }
+
+  private reachedMax(): boolean {
+    const max = this.input.maxContainers;
+    return max !== undefined && this.state.counters.created >= max;
+  }
+
+  private scheduleNextArrival(from: number): void {
+    const { seconds, state } = nextInterArrival(this.state.arrival, this.state.seed);
+    this.state.seed = state;
+    this.state.nextArrivalAt = Math.max(Date.now(), from + Math.round(seconds * 1000));
+  }
+
+  /** One arrival: observe once, check capacity, create at most one container. */
+  private async arrive(): Promise<GeneratorChoice['outcome']> {
+    const at = Date.now();
+    let snapshot: ClusterSnapshot;
+    try {
+      snapshot = await reads.observeCluster();
+    } catch (err) {
+      this.state.counters.failed++;
+      this.record({
+        at,
+        node: null,
+        memoryMiB: 0,
+        outcome: 'failed',
+        detail: `could not observe the cluster: ${failureText(err)}`,
+      });
+      return 'failed';
+    }
+
+    const random = createRandom(this.state.seed);
+    const plan = planProvision(snapshot, this.input.policy, { node: random.next(), memory: random.next() });
+    this.state.seed = random.state();
+    if (!plan) {
+      this.state.counters.skippedForCapacity++;
+      this.record({
+        at,
+        node: null,
+        memoryMiB: 0,
+        outcome: 'skipped-capacity',
+        detail: `every node is at or over the ${this.input.policy.limitPercent} % generation limit`,
+      });
+      return 'skipped-capacity';
+    }
+
+    const { node, memoryMiB, reason } = plan;
+    const { counters } = this.state;
+    const workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
+    const request: ProvisionInput = {
+      ...this.input.container,
+      node,
+      memoryMiB,
+      scope: this.input.policy.scope,
+      start: true,
+      reason: reason.slice(0, 500),
+    };
+    try {
+      const handle = await startSaga('provisionContainerWorkflow', request, workflowId);
+      const result = await handle.result();
+      counters.created++;
+      this.record({ at, node, memoryMiB, vmid: result.vmid, outcome: 'created', detail: result.detail });
+      return 'created';
+    } catch (err) {
+      counters.failed++;
+      const detail = isAlreadyStarted(err)
+        ? `not started: ${workflowId} is already running`
+        : sagaFailureText(err);
+      log.warn('provision failed', { workflowId, detail });
+      this.record({ at, node, memoryMiB, outcome: 'failed', detail });
+      return 'failed';
+    }
+  }
+
+  private record(choice: GeneratorChoice): void {
+    this.state.recent = [...this.state.recent, choice].slice(-RECENT_CHOICES);
+  }
+
+  private refreshDetails(): void {
+    const { runState, counters, recent, nextArrivalAt } = this.state;
+    const last = recent[recent.length - 1];
+    const parts = [
+      `**generator** · ${runState}`,
+      `created ${counters.created}, failed ${counters.failed}, skipped for capacity ${counters.skippedForCapacity}`,
+      ...(nextArrivalAt !== undefined && (runState === 'running' || runState === 'backing-off')
+        ? [`next arrival in ${Math.max(0, (nextArrivalAt - Date.now()) / 1000).toFixed(1)} s`]
+        : []),
+      ...(last ? [`last: ${describeChoice(last)}`] : []),
+    ];
+    setCurrentDetails(parts.join(' · '));
+  }
+}
+
+/**
+ * Deterministic, and unique along the whole chain of runs: the first run's id survives
+ * continue-as-new, and a new generator after a stop gets a new one.
+ */
+function provisionWorkflowId(cluster: string, n: number): string {
+  return `provision-${cluster}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${n}`;
+}
+
+function describeChoice(c: GeneratorChoice): string {
+  switch (c.outcome) {
+    case 'created':
+      return `CT ${c.vmid ?? '?'} (${c.memoryMiB} MiB) on ${c.node ?? '?'}`;
+    case 'failed':
+      return `failed: ${c.detail ?? 'unknown'}`;
+    case 'skipped-capacity':
+      return 'every node full, backing off';
+  }
+}
+
+function inputProblem(input: GeneratorInput): string | null {
+  const { policy } = input;
+  if (!(policy.limitPercent > 0 && policy.limitPercent <= 100)) {
+    return `policy.limitPercent: expected a number > 0 and <= 100, got ${policy.limitPercent}`;
+  }
+  if (
+    policy.memoryChoicesMiB.length === 0 ||
+    !policy.memoryChoicesMiB.every((m) => Number.isInteger(m) && m >= 16)
+  ) {
+    return 'policy.memoryChoicesMiB: expected a non-empty list of whole MiB >= 16';
+  }
+  if (!(input.backoffSeconds > 0))
+    return `backoffSeconds: expected a number > 0, got ${input.backoffSeconds}`;
+  const arrival = arrivalLawProblem(input.carried?.arrival ?? input.arrival);
+  if (arrival) return `arrival.${arrival}`;
+  if (
+    input.maxContainers !== undefined &&
+    !(Number.isInteger(input.maxContainers) && input.maxContainers >= 0)
+  ) {
+    return `maxContainers: expected a whole number >= 0, got ${input.maxContainers}`;
+  }
+  return null;
+}
