@@ -1,0 +1,102 @@
+// The worker process dies (SIGKILL) in the middle of a migration and another one starts: the saga
+// completes, and pve-sim's task list shows exactly one vzmigrate for the container.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
+import { sagaProgressQuery } from '../../../workflows/sagas/saga';
+import { connectTestEnv, expectReplays, uniqueTaskQueue } from '../../support/temporal';
+import { startTestSim, type TestSim } from '../../support/sim';
+import { startWorkerProcess, type WorkerProcess } from '../../support/worker-process';
+import { ctView, labScope, outcomeOf } from '../../support/saga-env';
+
+let env: TestWorkflowEnvironment;
+let sim: TestSim;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  // A slow clock, so each step lasts long enough to be killed in.
+  sim = await startTestSim({ clock: { mode: 'realtime', speed: 2 } });
+});
+afterEach(async () => {
+  await worker?.kill();
+});
+afterAll(async () => {
+  await sim?.stop();
+  await env?.teardown();
+});
+
+async function freshWorker(taskQueue: string): Promise<void> {
+  await worker?.kill('SIGKILL');
+  worker = startWorkerProcess({ sim: sim.sim, taskQueue });
+  await worker.ready;
+}
+
+async function waitForStep(handle: WorkflowHandle, step: string): Promise<void> {
+  for (;;) {
+    const progress = await handle.query(sagaProgressQuery).catch(() => null);
+    if (progress?.steps.includes(step)) return;
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function vzmigrates(vmid: number): Promise<number> {
+  let n = 0;
+  for (const node of ['srv-px1', 'srv-px2']) {
+    const tasks = await sim.pve.tasks(node, { vmid, typefilter: 'vzmigrate', source: 'all' });
+    n += tasks.filter((t) => t.type === 'vzmigrate').length;
+  }
+  return n;
+}
+
+function startMigration(taskQueue: string, vmid: number, target: string) {
+  return env.client.workflow.start<typeof migrateContainerWorkflow>('migrateContainerWorkflow', {
+    taskQueue,
+    workflowId: `kill-${taskQueue}`,
+    args: [{ vmid, target, scope: labScope }],
+  });
+}
+
+describe('migrate survives its worker being SIGKILLed', () => {
+  it('at every step in turn: completes with exactly one vzmigrate', async () => {
+    const taskQueue = uniqueTaskQueue('kill');
+    const before = await ctView(sim, 1401);
+    await freshWorker(taskQueue);
+    const handle = await startMigration(taskQueue, 1401, 'srv-px2');
+    const killedAt: string[] = [];
+    for (const step of ['preflight', 'shutdown', 'migrate', 'start', 'verify']) {
+      await waitForStep(handle, step);
+      killedAt.push(step);
+      await freshWorker(taskQueue);
+    }
+    const outcome = await outcomeOf(handle);
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: 'succeeded', node: 'srv-px2' } });
+    expect(killedAt).toEqual(['preflight', 'shutdown', 'migrate', 'start', 'verify']);
+    expect(await ctView(sim, 1401)).toEqual({ ...before, node: 'srv-px2' });
+    expect(await vzmigrates(1401)).toBe(1);
+    await expectReplays(handle);
+  });
+
+  it('while the migrate request is in flight: the retry adopts the task the lost answer started', async () => {
+    const taskQueue = uniqueTaskQueue('kill-post');
+    await freshWorker(taskQueue);
+    // The sim holds the migrate POST for 3 s and then runs it: the worker dies before the answer.
+    await sim.admin('POST', '/_sim/faults', {
+      method: 'POST',
+      path: '/nodes/srv-px2/lxc/1402/migrate',
+      latencyMs: 3000,
+      times: 1,
+    });
+    const handle = await startMigration(taskQueue, 1402, 'srv-px1');
+    await waitForStep(handle, 'migrate');
+    await new Promise((r) => setTimeout(r, 1000));
+    await freshWorker(taskQueue);
+    const outcome = await outcomeOf(handle);
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: 'succeeded', node: 'srv-px1' } });
+    expect(await ctView(sim, 1402)).toMatchObject({ node: 'srv-px1', status: 'running' });
+    expect(await vzmigrates(1402)).toBe(1);
+  });
+});
