@@ -244,6 +244,33 @@ describe('clusterManagerWorkflow', () => {
     await stop(handle);
   });
 
+  it('destroys the oldest container on each node when both nodes pass the drop threshold', async () => {
+    // Both nodes at 12.5 %, over the 12 % drop threshold; created oldest first: 1420, 1422, 1421, 1423.
+    await layout([
+      { vmid: 1420, node: PX1, memoryMiB: 2048 },
+      { vmid: 1422, node: PX2, memoryMiB: 2048 },
+      { vmid: 1421, node: PX1, memoryMiB: 2048 },
+      { vmid: 1423, node: PX2, memoryMiB: 2048 },
+    ]);
+    const handle = await startManager();
+    const done = await untilStatus(
+      handle,
+      'two finished drops',
+      (st) => st.decisions.filter((d) => d.status === 'succeeded' || d.status === 'failed').length >= 2,
+    );
+    expect(done.decisions).toMatchObject([
+      { id: 'c1-1', status: 'succeeded', action: { kind: 'drop', vmid: 1420, node: PX1, mode: 'destroy' } },
+      { id: 'c1-2', status: 'succeeded', action: { kind: 'drop', vmid: 1422, node: PX2, mode: 'destroy' } },
+    ]);
+    expect((await managedGuests()).map((g) => g.vmid).sort()).toEqual([1421, 1423]);
+
+    // 6.25 % each now: under both thresholds, nothing more to do.
+    const later = await untilStatus(handle, 'three more cycles', (st) => st.cycle >= done.cycle + 3);
+    expect(later.decisions).toHaveLength(2);
+    expect(later.notes).toEqual([]);
+    await stop(handle);
+  });
+
   it('acts on nothing and reads nothing while paused, then migrates once resumed', async () => {
     await layout([
       { vmid: 1410, node: PX1, memoryMiB: 2048 },
