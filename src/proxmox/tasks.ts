@@ -153,9 +153,13 @@ export async function findActiveTask(
 ): Promise<TaskSummary | undefined> {
   const active = await client.tasks(node, { source: 'active', vmid, typefilter: type });
   // The filters are applied again here: older PVE versions ignore typefilter for active tasks.
-  // A finished task can linger in the active list with its exit status until PVE archives it.
+  // PVE lists a running task with status "RUNNING"; a finished one can linger in the active list
+  // with its exit status until PVE archives it.
   const matching = active.filter(
-    (t) => t.type === type && t.id === String(vmid) && (t.status === undefined || t.status === 'running'),
+    (t) =>
+      t.type === type &&
+      t.id === String(vmid) &&
+      (t.status === undefined || t.status.toLowerCase() === 'running'),
   );
   matching.sort((a, b) => b.starttime - a.starttime);
   return matching[0];

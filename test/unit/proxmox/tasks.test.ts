@@ -203,6 +203,12 @@ describe('findActiveTask', () => {
     expect(asked).toEqual([{ source: 'active', vmid: 101, typefilter: 'vzmigrate' }]);
   });
 
+  it('adopts a task PVE lists as status "RUNNING", as it does for tasks in flight', async () => {
+    const running = summary({ status: 'RUNNING' });
+    const client = { tasks: async () => [running, summary({ starttime: 50, status: 'OK' })] };
+    expect(await findActiveTask(client, 'pve1', 101, 'vzmigrate')).toBe(running);
+  });
+
   it('returns undefined when nothing is in flight', async () => {
     const client = { tasks: async () => [summary({ status: 'migration aborted' })] };
     expect(await findActiveTask(client, 'pve1', 101, 'vzmigrate')).toBeUndefined();
