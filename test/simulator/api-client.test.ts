@@ -190,7 +190,7 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
       .rrddata.$get({ timeframe: 'hour', cf: 'AVERAGE' })) as Row[];
     expect(rrd).toHaveLength(70);
     const last = rrd.filter((p) => p.mem !== undefined).at(-1);
-    expect(last).toMatchObject({ maxmem: 2048 * 1024 ** 2, maxcpu: 2 });
+    expect(last).toMatchObject({ maxmem: 512 * 1024 ** 2, maxcpu: 2 });
     expect(await api.cluster.ha.resources.$get()).toEqual([]);
   });
 

@@ -135,7 +135,7 @@ describe('reading the cluster', () => {
     const web = snapshot.containers.find((c) => c.vmid === 1400);
     expect(web).toMatchObject({ node: 'srv-px1', status: 'running', pool: 'autopilot', template: false });
     expect(web?.tags).toEqual(expect.arrayContaining(['autopilot', 'web']));
-    expect(web?.maxmem).toBe(2048 * 1024 * 1024);
+    expect(web?.maxmem).toBe(512 * 1024 * 1024);
   });
 
   it('parses node status, pools, templates and the next free id', async () => {
