@@ -3,6 +3,7 @@ import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate'
 import { containerOperationId, type MigrateInput } from '../../../src/domain';
 import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
+import { ContainerBusyError, startOperation } from '../../../src/temporal/starts';
 
 let s: SagaEnv;
 beforeAll(async () => {
@@ -69,6 +70,37 @@ describe('migrateContainerWorkflow', () => {
     const handle = await startMigration(input);
     const outcome = await s.run(() => outcomeOf(handle));
     expect(outcome).toMatchObject({ type: 'Refused', message: expect.stringMatching(message) });
+  });
+
+  it('refuses a second operation on a container while the first runs, which completes', async () => {
+    const opts = { cluster: `busy-${s.taskQueue}`, taskQueue: s.taskQueue };
+    const first = await startOperation(
+      s.env.client,
+      'migrate',
+      { vmid: 1402, target: 'srv-px1', scope: labScope },
+      opts,
+    );
+    const second = startOperation(
+      s.env.client,
+      'migrate',
+      { vmid: 1402, target: 'srv-px1', scope: labScope },
+      opts,
+    );
+    await expect(second).rejects.toBeInstanceOf(ContainerBusyError);
+    await expect(second).rejects.toThrow(
+      `CT 1402 is busy: another operation runs as workflow ${first.workflowId}`,
+    );
+    expect(await s.run(() => outcomeOf(first))).toMatchObject({ ok: true, result: { node: 'srv-px1' } });
+    expect(await vzmigrateCount('srv-px2', 1402)).toBe(1);
+    // Once it has finished, the container takes a new operation under the same id.
+    const again = await startOperation(
+      s.env.client,
+      'migrate',
+      { vmid: 1402, target: 'srv-px2', scope: labScope },
+      opts,
+    );
+    expect(again.workflowId).toBe(first.workflowId);
+    expect(await s.run(() => outcomeOf(again))).toMatchObject({ ok: true, result: { node: 'srv-px2' } });
   });
 
   it('rejects invalid input with a message naming the field', async () => {
