@@ -2,3 +2,4 @@ export * from './cluster';
 export * from './action';
 export * from './managed';
 export * from './operations';
+export * from './pve-failures';

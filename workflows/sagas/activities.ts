@@ -3,22 +3,13 @@
 // the lists below name them so the policy reads complete in the Web UI.
 import { proxyActivities } from '@temporalio/workflow';
 import type { ProxmoxActivities } from '../../activities/proxmox';
+import { nonRetryableErrorTypes } from '../../src/domain';
 
-/** Final failure types: credentials, missing things, bad input, a task that ran and failed. */
-export const finalFailureTypes = [
-  'PveUnauthorized',
-  'PveForbidden',
-  'PveNotFound',
-  'PveAlreadyInState',
-  'PveInvalidParameter',
-  'PveConflict',
-  'PveTlsRejected',
-  'PveTaskFailed',
-  'PveBadResponse',
-  'NotManaged',
-  'VmidTaken',
-  'ContainerMoved',
-];
+/**
+ * Final failure types: the Proxmox taxonomy's non-retryable kinds (credentials, missing things, bad
+ * input, a task that ran and failed), and the activities' own refusals.
+ */
+export const finalFailureTypes = [...nonRetryableErrorTypes, 'NotManaged', 'VmidTaken', 'ContainerMoved'];
 
 // Reads and task requests: quick calls. Six attempts over about 30 s ride out a pveproxy restart or a
 // dropped connection; an API that stays broken longer fails the step, and the saga compensates.
