@@ -6,16 +6,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { waitForTask, type Upid } from '../../src/proxmox';
-import { containerOperationId, type MigrateInput } from '../../src/domain';
+import { containerOperationId, type AutomationLevel, type MigrateInput } from '../../src/domain';
 import type { ManagerPolicy } from '../../src/policy';
 import type { clusterManagerWorkflow } from '../../workflows/cluster-manager';
 import type { migrateContainerWorkflow } from '../../workflows/sagas/migrate';
 import {
   approveUpdate,
   clusterManagerWorkflowId,
+  lastSnapshotQuery,
   managerStatusQuery,
   pauseManagerUpdate,
   resumeManagerUpdate,
+  setAutomationUpdate,
   setThresholdsUpdate,
   stopManagerUpdate,
   type Decision,
@@ -241,6 +243,8 @@ describe('clusterManagerWorkflow', () => {
     expect(later.lastObservation?.nodes.map((n) => n.managedPercent)).toEqual([6.3, 4.7]);
     expect(later.memory.inFlight).toEqual([]);
     expect(later.memory.cooldownUntil).toHaveProperty('1411');
+    const snapshot = await handle.query(lastSnapshotQuery);
+    expect(snapshot?.containers.find((ct) => ct.vmid === 1411)?.node).toBe(PX2);
     await stop(handle);
   });
 
@@ -322,6 +326,10 @@ describe('clusterManagerWorkflow', () => {
     expect(String((rejected as WorkflowUpdateFailedError).cause?.message)).toMatch(
       new RegExp(`no recommended decision 'c999-1' \\(recommended now: ${recommended.id}\\)`),
     );
+
+    await expect(
+      handle.executeUpdate(setAutomationUpdate, { args: ['sometimes' as AutomationLevel] }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
 
     expect(await handle.executeUpdate(approveUpdate, { args: [['all']] })).toEqual([recommended.id]);
     const done = await untilStatus(handle, 'the approved migration', (st) =>

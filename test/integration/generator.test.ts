@@ -237,6 +237,21 @@ describe('generatorWorkflow', () => {
     await stop(handle);
   });
 
+  it('counts a failed creation with the saga failure and keeps arriving', async () => {
+    const handle = await startGenerator({
+      policy: { ...policy, limitPercent: 40 },
+      container: { ...container, template: 'local:vztmpl/no-such-template.tar.zst' },
+    });
+    const failing = await untilStatus(handle, 'two failed creations', (st) => st.counters.failed >= 2);
+    expect(failing.counters.created).toBe(0);
+    expect(failing.runState).toBe('running');
+    expect(failing.recent[0]).toMatchObject({
+      outcome: 'failed',
+      detail: expect.stringMatching(/^(RolledBack|Refused): provision/),
+    });
+    await stop(handle);
+  });
+
   it('keeps its counters, recent choices and PRNG across continue-as-new', async () => {
     const before = (await managedGuests()).length;
     // A higher limit leaves room for a few more containers, created across several runs.
