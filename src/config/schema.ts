@@ -108,7 +108,7 @@ export const containerSchema = section({
   template: nonEmptyText('a template volume id such as local:vztmpl/....tar.zst').default(
     'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
   ),
-  storage: nonEmptyText('a storage id').default('local'),
+  storage: nonEmptyText('a storage id').default('local-lvm'),
   diskGiB: integerBetween(1, 65_536).default(8),
   cores: integerBetween(1, 512).default(1),
   swapMiB: integerBetween(0, 4_194_304).default(512),

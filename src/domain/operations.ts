@@ -63,7 +63,7 @@ export const provisionInputSchema = z.strictObject({
   swapMiB: z.number().int().min(0).default(512),
   diskGiB: z.number().int().min(1).default(8),
   template: z.string().min(1),
-  storage: z.string().min(1).default('local'),
+  storage: z.string().min(1).default('local-lvm'),
   net0: z.string().min(1).default('name=eth0,bridge=vmbr0,ip=dhcp'),
   hostnamePrefix: z
     .string()

@@ -32,6 +32,8 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
   const died = running.then(() => {
     throw new Error('the test worker stopped');
   });
+  died.catch(() => undefined); // observed through run(); unobserved after teardown
+
   return {
     env,
     sim,

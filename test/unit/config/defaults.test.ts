@@ -37,7 +37,7 @@ describe('defaults', () => {
       },
       container: {
         template: 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst',
-        storage: 'local',
+        storage: 'local-lvm',
         diskGiB: 8,
         cores: 1,
         swapMiB: 512,
