@@ -50,7 +50,7 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
         await sleep(input.settleSeconds * 1000);
       }
       saga.at('verify');
-      checkLimits(await reads.readContainer({ vmid }), before, node, target, wasRunning);
+      checkLimits(await reads.readContainer({ vmid }), before, node, changes, wasRunning);
     },
     async () => {
       const now = await compensations.readContainer({ vmid });
@@ -69,9 +69,9 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
       // Restarted only after the old limits are back, so it does not die the same way again.
       const died = wasRunning && now.status !== 'running';
       if (died) await saga.task(compensations.requestStart({ node: now.node, vmid }));
-      const expected = { ...current, ...revert };
-      checkLimits(await compensations.readContainer({ vmid }), before, now.node, expected, wasRunning);
-      return `CT ${vmid} is back to ${describe(expected)}${died ? ' and running again' : ''}`;
+      checkLimits(await compensations.readContainer({ vmid }), before, now.node, revert, wasRunning);
+      const restored = { ...current, ...revert };
+      return `CT ${vmid} is back to ${describe(restored)}${died ? ' and running again' : ''}`;
     },
   );
   return saga.succeed(node, `CT ${vmid} now has ${describe(target)}`);
@@ -100,14 +100,15 @@ function describeChange(from: Limits, changes: Partial<Limits>): string {
 }
 
 /**
- * The config holds `want`, the container still runs if it ran, and a running container's
- * status/current shows the limits live (PVE applies cores and memory to the cgroup at once).
+ * The config holds `want` (the values this saga set; others' changes to other keys are theirs), the
+ * container still runs if it ran, and a running container's status/current shows them live (PVE
+ * applies cores and memory to the cgroup at once).
  */
 function checkLimits(
   now: ContainerFacts | null,
   before: ContainerFacts,
   node: string,
-  want: Limits,
+  want: Partial<Limits>,
   running: boolean,
 ): void {
   const vmid = before.vmid;
@@ -117,16 +118,19 @@ function checkLimits(
     throw verificationFailure(`CT ${vmid} stopped after the change (killed under its new limits?)`);
   }
   const config = limitsOf(now);
-  if (limitKeys.some((k) => config[k] !== want[k])) {
-    throw verificationFailure(`CT ${vmid} config has ${describe(config)}, expected ${describe(want)}`);
+  const off = limitKeys.filter((k) => want[k] !== undefined && config[k] !== want[k]);
+  if (off.length > 0) {
+    const found = off.map((k) => `${k} ${config[k]}`).join(', ');
+    const expected = off.map((k) => `${k} ${String(want[k])}`).join(', ');
+    throw verificationFailure(`CT ${vmid} config has ${found}, expected ${expected}`);
   }
   if (now.status !== 'running') return;
-  if (now.liveMaxmemBytes !== want.memory * MiB) {
+  if (want.memory !== undefined && now.liveMaxmemBytes !== want.memory * MiB) {
     throw verificationFailure(
       `CT ${vmid} runs with ${Math.round(now.liveMaxmemBytes / MiB)} MiB, expected ${want.memory} MiB`,
     );
   }
-  if (!coresShown(now.liveCpus, want.cores, before)) {
+  if (want.cores !== undefined && !coresShown(now.liveCpus, want.cores, before)) {
     throw verificationFailure(`CT ${vmid} runs with ${now.liveCpus} cpus, expected ${want.cores}`);
   }
 }

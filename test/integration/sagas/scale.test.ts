@@ -132,21 +132,82 @@ describe('scaleContainerWorkflow', () => {
 
   it('rides out its node going offline while the change is applied', async () => {
     const before = await view(1402);
-    // Holds the PUT for a second so the node can drop off between the saga's read and its write.
+    // Holds the PUT for a second: long enough to take the node off the network while it is in flight.
     await s.sim.admin('POST', '/_sim/faults', {
       method: 'PUT',
       path: `/nodes/${before.node}/lxc/1402/config`,
       latencyMs: 1000,
       times: 1,
     });
+    const puts = await configPuts();
     const handle = await startScale({ vmid: 1402, cores: before.cores + 1, settleSeconds: 1 });
-    await waitForStep(handle, 'apply');
+    // pve-sim counts a request when it arrives, before its latency: the PUT is now on its way.
+    const until = Date.now() + 20_000;
+    while ((await configPuts()) === puts) {
+      if (Date.now() > until) throw new Error('the saga never sent its config PUT');
+      await pause(20);
+    }
     await s.sim.admin('POST', `/_sim/nodes/${before.node}/offline`);
-    await pause(3000);
+    await pause(2000);
     await s.sim.admin('POST', `/_sim/nodes/${before.node}/online`);
     const outcome = await s.run(() => outcomeOf(handle));
     expect(outcome.type).toBe('succeeded');
     expect(await ctView(s.sim, 1402)).toEqual({ ...before, cores: before.cores + 1 });
+    // The first PUT met the offline node; a retry applied it.
+    expect(await configPuts()).toBeGreaterThanOrEqual(puts + 2);
+  });
+
+  it("refuses to start while the container's node is offline", async () => {
+    const before = await view(1402);
+    await s.sim.admin('POST', `/_sim/nodes/${before.node}/offline`);
+    try {
+      const handle = await startScale({ vmid: 1402, cores: before.cores + 1 });
+      const outcome = await s.run(() => outcomeOf(handle));
+      expect(outcome).toMatchObject({
+        type: 'Refused',
+        message: expect.stringMatching(/node srv-px2 of CT 1402 is offline/),
+      });
+    } finally {
+      await s.sim.admin('POST', `/_sim/nodes/${before.node}/online`);
+    }
+    expect(await ctView(s.sim, 1402)).toEqual(before);
+  });
+
+  it('keeps a change someone else made between its read and its write, and applies nothing', async () => {
+    const before = await view(1400);
+    // Read before the saga starts, so the test's own read does not use up the slowed ones below.
+    const { digest } = await s.sim.pve.containerConfig(before.node, 1400);
+    // Slows the saga's two config reads (preflight, then the one inside applyConfig), so the test
+    // can change the config after the saga took its digest and before it writes.
+    await s.sim.admin('POST', '/_sim/faults', {
+      method: 'GET',
+      path: `/nodes/${before.node}/lxc/1400/config`,
+      latencyMs: 1000,
+      times: 2,
+    });
+    const handle = await startScale({ vmid: 1400, cores: before.cores + 1 });
+    await waitForStep(handle, 'apply');
+    await s.sim.pve.updateConfig(before.node, 1400, { swap: before.swap + 128 }, digest);
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome).toMatchObject({
+      type: 'RolledBack',
+      message: expect.stringMatching(/detected modified configuration/),
+    });
+    expect(await ctView(s.sim, 1400)).toEqual({ ...before, swap: before.swap + 128 });
+  });
+
+  it('rolls back without overwriting a value someone else set while it settled', async () => {
+    const before = await view(1401);
+    const handle = await startScale({ vmid: 1401, memoryMiB: before.memory + 256, settleSeconds: 2 });
+    await waitForStep(handle, 'settle');
+    const { digest } = await s.sim.pve.containerConfig(before.node, 1401);
+    await s.sim.pve.updateConfig(before.node, 1401, { memory: before.memory + 512 }, digest);
+    const outcome = await s.run(() => outcomeOf(handle));
+    expect(outcome).toMatchObject({
+      type: 'RolledBack',
+      message: expect.stringMatching(/config has memory/),
+    });
+    expect(await ctView(s.sim, 1401)).toEqual({ ...before, memory: before.memory + 512 });
   });
 
   it('rolls back to the old memory and starts the container again after an OOM kill', async () => {
