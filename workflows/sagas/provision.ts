@@ -18,7 +18,7 @@ import { parseInput, Saga, verificationFailure } from './saga';
 /** How many taken ids one run skips before it gives up (each skip means another creator won a race). */
 const maxCandidates = 10;
 
-type ProvisionSpec = ReturnType<typeof provisionInputSchema.parse>;
+type ParsedProvision = ReturnType<typeof provisionInputSchema.parse>;
 
 export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<OperationResult> {
   const input = parseInput(provisionInputSchema, raw);
@@ -107,7 +107,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   }
 }
 
-function createSpec(input: ProvisionSpec, vmid: number): CreateRequest['spec'] {
+function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec'] {
   const { scope } = input;
   return {
     vmid,
@@ -139,7 +139,7 @@ function failureTypeOf(err: unknown): string | undefined {
 
 function checkCreated(
   now: ContainerFacts | null,
-  spec: ProvisionSpec,
+  spec: ParsedProvision,
   vmid: number,
   node: string,
   owner: string,
