@@ -154,6 +154,7 @@ function printState(ctx: Context, state: ManagerState, workflowId: string): void
       ),
     );
   }
+  for (const note of state.notes ?? []) line(out, `  note: ${note}`);
   line(out);
   const decisions = state.decisions.slice(-SHOWN_DECISIONS);
   if (decisions.length === 0) {

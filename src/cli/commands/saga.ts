@@ -251,15 +251,9 @@ function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Endin
   } else if (ending.ok) {
     line(ctx.io.stdout, `Succeeded: ${ending.result.detail}`);
   } else {
-    line(
-      ctx.io.stdout,
-      `${outcome === 'failed' ? `Failed (${ending.type})` : capitalize(outcome)}: ${ending.message}`,
-    );
+    // A saga's own failures already read "migrate of CT 1401 rolled back: ..."; others need a label.
+    line(ctx.io.stdout, outcome === 'failed' ? `Failed (${ending.type}): ${ending.message}` : ending.message);
     if (code === ExitCode.needsAttention) line(ctx.io.stdout, `  look at ${url}`);
   }
   return code;
-}
-
-function capitalize(text: string): string {
-  return `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}`;
 }

@@ -139,7 +139,10 @@ function printHuman(
         .join('\n'),
     );
   }
-  if (loops !== null) line(out, `Generator: ${loops.generator}    Manager: ${loops.manager}`);
+  if (loops !== null) {
+    line(out);
+    line(out, `Generator: ${loops.generator}    Manager: ${loops.manager}`);
+  }
 }
 
 /** Running sagas of this cluster, from visibility: ids are ct-<cluster>-<vmid> or provision-<cluster>-.... */
