@@ -32,6 +32,6 @@ describe('self-check round trip on a real Temporal dev server', () => {
     const history = await handle.fetchHistory();
     const types = (history.events ?? []).map((e) => e.eventType);
     expect(types).toContain(10); // EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-    await expectReplays(handle);
+    await expectReplays(handle, 'self-check');
   });
 });

@@ -77,7 +77,7 @@ describe('migrate survives its worker being SIGKILLed', () => {
     expect(killedAt).toEqual(['preflight', 'shutdown', 'migrate', 'start', 'verify']);
     expect(await ctView(sim, 1401)).toEqual({ ...before, node: 'srv-px2' });
     expect(await vzmigrates(1401)).toBe(1);
-    await expectReplays(handle);
+    await expectReplays(handle, 'migrate-worker-killed-at-every-step');
   });
 
   it('while the migrate request is in flight: the retry adopts the task the lost answer started', async () => {

@@ -41,7 +41,7 @@ describe('migrateContainerWorkflow', () => {
     }
     expect(await ctView(s.sim, 1401)).toEqual({ ...before, node: 'srv-px2' });
     expect(await vzmigrateCount('srv-px1', 1401)).toBe(1);
-    await expectReplays(handle);
+    await expectReplays(handle, 'migrate-running-container');
   });
 
   it('moves a stopped container without starting it', async () => {
