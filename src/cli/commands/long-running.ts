@@ -12,7 +12,14 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { clusterManagerWorkflowId, generatorWorkflowId } from '../../../workflows/messages';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  clusterManagerWorkflowId,
+  generatorStatusQuery,
+  generatorWorkflowId,
+  managerStatusQuery,
+} from '../../../workflows/messages';
+import { SagaFailureType } from '../../../workflows/sagas/saga';
 import type { Context } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
 import { line, printJson } from '../output';
@@ -24,6 +31,8 @@ export interface LoopWorkflow {
   command: 'generator' | 'manager';
   workflowType: string;
   workflowId(cluster: string): string;
+  /** Its status query, reduced to what confirming a start needs. */
+  runStateOf(handle: WorkflowHandle): Promise<string>;
 }
 
 export const generatorLoop: LoopWorkflow = {
@@ -31,6 +40,7 @@ export const generatorLoop: LoopWorkflow = {
   command: 'generator',
   workflowType: 'generatorWorkflow',
   workflowId: generatorWorkflowId,
+  runStateOf: async (handle) => (await handle.query(generatorStatusQuery)).runState,
 };
 
 export const managerLoop: LoopWorkflow = {
@@ -38,10 +48,13 @@ export const managerLoop: LoopWorkflow = {
   command: 'manager',
   workflowType: 'clusterManagerWorkflow',
   workflowId: clusterManagerWorkflowId,
+  runStateOf: async (handle) => (await handle.query(managerStatusQuery)).runState,
 };
 
 /** A query or update that gets no answer by then means no worker is serving the workflow. */
 const ANSWER_DEADLINE_MS = 20_000;
+/** How long a start waits for the first answer, which proves the input was accepted. */
+const CONFIRM_DEADLINE_MS = 5_000;
 
 export function randomSeed(): number {
   return randomInt(0, 2 ** 32);
@@ -75,13 +88,50 @@ export async function startLoop(
     }
     throw err;
   }
+  const runState = await confirmStarted(ctx, client, loop, handle);
   if (ctx.global.json) {
-    printJson(ctx.io, { workflowId, runId: handle.firstExecutionRunId, url, started: true, input });
+    printJson(ctx.io, { workflowId, runId: handle.firstExecutionRunId, url, started: true, runState, input });
   } else {
     line(ctx.io.stdout, `Started the ${loop.label} of cluster ${ctx.cluster}: ${summary}`);
     line(ctx.io.stdout, `  workflow ${workflowId}  ${url}`);
   }
+  if (runState === null) {
+    line(
+      ctx.io.stderr,
+      `No answer from the ${loop.label} yet: is a worker polling task queue ${ctx.config.temporal.taskQueue}? ` +
+        '(npm run worker)',
+    );
+  }
   return ExitCode.ok;
+}
+
+/**
+ * Asks the new run for its state: an answer proves a worker took it and accepted its input. A run
+ * that ended at once rejected its input (a value the config schema lets through but the workflow
+ * does not), which is a config error. Null: no answer yet, most likely no worker.
+ */
+async function confirmStarted(
+  ctx: Context,
+  client: Client,
+  loop: LoopWorkflow,
+  handle: WorkflowHandle,
+): Promise<string | null> {
+  try {
+    return await client.withDeadline(Date.now() + CONFIRM_DEADLINE_MS, () => loop.runStateOf(handle));
+  } catch {
+    const description = await handle.describe().catch(() => null);
+    if (description === null || description.status.name === 'RUNNING') return null;
+    const failure = await handle.result().then(
+      () => null,
+      (err: unknown) => (err instanceof Error && err.cause instanceof Error ? err.cause : null),
+    );
+    const invalid = failure instanceof ApplicationFailure && failure.type === SagaFailureType.invalidInput;
+    throw new CliError(
+      invalid ? ExitCode.usage : ExitCode.failed,
+      `the ${loop.label} of cluster ${ctx.cluster} ended at once (${description.status.name.toLowerCase()})` +
+        `${failure ? `: ${failure.message}` : ''}; check the config`,
+    );
+  }
 }
 
 /** The current run's description, or null when the workflow was never started. */
