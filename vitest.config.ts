@@ -30,8 +30,6 @@ export default defineConfig({
           setupFiles: ['test/support/quiet-runtime.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: true,
-          maxWorkers: 2,
         },
       },
     ],
