@@ -3,7 +3,13 @@
 // UPID in its history: request* starts a task (or adopts the one in flight, or reports that there is
 // nothing to do) and awaitTask waits for it while heartbeating.
 import { Context } from '@temporalio/activity';
-import type { ClusterSnapshot, ContainerStatus, ManagedScope } from '../src/domain';
+import {
+  isOwnedBy,
+  ownerMarker,
+  type ClusterSnapshot,
+  type ContainerStatus,
+  type ManagedScope,
+} from '../src/domain';
 import {
   findActiveTask,
   isPveError,
@@ -51,10 +57,6 @@ export interface CreateRequest {
   spec: CreateContainerSpec;
   /** The workflow id written into the description, so a retry recognises its own container. */
   owner: string;
-}
-
-export function ownerMarker(owner: string): string {
-  return `created-by: ${owner}`;
 }
 
 export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
@@ -217,7 +219,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
           const active = await findActiveTask(pve, at, spec.vmid, 'vzcreate');
           // During vzcreate the config may not be readable yet; an active create of ours is adopted.
           const config = active ? null : await pve.containerConfig(at, spec.vmid);
-          if (active || config?.description?.includes(ownerMarker(owner))) {
+          if (active || isOwnedBy(config?.description ?? '', owner)) {
             return active ? { node: at, upid: active.upid, note: 'adopted' } : done(at);
           }
           throw refuse(ActivityFailureType.vmidTaken, `vmid ${spec.vmid} is already taken on ${at}`);

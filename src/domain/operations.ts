@@ -10,6 +10,16 @@ export type OperationKind = (typeof operationKinds)[number];
  * needs-attention: compensation failed too; a human has to look. */
 export type Outcome = 'succeeded' | 'refused' | 'rolled-back' | 'needs-attention';
 
+/** The line a provision writes into a new container's description, so a retry knows its own. */
+export function ownerMarker(owner: string): string {
+  return `created-by: ${owner}`;
+}
+
+/** Whether a container's description carries `owner`'s marker. */
+export function isOwnedBy(description: string, owner: string): boolean {
+  return description.split('\n').includes(ownerMarker(owner));
+}
+
 /** One operation per container at a time: every saga on a container runs under this id. */
 export function containerOperationId(cluster: string, vmid: number): string {
   return `ct-${cluster}-${vmid}`;

@@ -267,6 +267,8 @@ export function classifyPveText(text: string): TextClass | undefined {
   if (/no such cluster node/i.test(t)) return { kind: 'not-found', resource: 'node' };
   if (/snapshot '[^']*' does not exist/i.test(t)) return { kind: 'not-found', resource: 'snapshot' };
   if (/storage '[^']*' does not exist/i.test(t)) return { kind: 'not-found', resource: 'storage' };
+  // A storage without the content type asked for (rootdir on 'local'): the request is wrong.
+  if (/storage '[^']*' does not support/i.test(t)) return { kind: 'invalid-parameter' };
   if (/pool '[^']*' does not exist/i.test(t)) return { kind: 'not-found', resource: 'pool' };
   if (/no such task/i.test(t)) return { kind: 'not-found', resource: 'task' };
   if (/(?:CT|VM) \d+ already exists/i.test(t)) return { kind: 'already-in-state', state: 'exists' };

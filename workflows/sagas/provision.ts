@@ -2,15 +2,9 @@
 // preflight → allocate a vmid → create (owned by this workflow id) → start → verify. An id someone
 // else took meanwhile is skipped for the next one; any failure stops and destroys what this run
 // created, and never touches a container it did not create.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
+import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
-import { PveVmid } from '../search-attributes';
 import { compensations, reads, requests } from './activities';
 import { InFlight } from './common';
 import { parseInput, Saga, verificationFailure } from './saga';
@@ -53,7 +47,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
           });
         }
         candidate = id;
-        upsertSearchAttributes([{ key: PveVmid, value: String(id) }]);
+        saga.assignVmid(id);
         saga.at('create', `CT ${id} on ${node}`);
         if (await createOwned(id)) return id;
         candidate = null;
@@ -126,9 +120,8 @@ function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec']
   };
 }
 
-/** The marker line requestCreate writes (activities' ownerMarker; workflows cannot import it). */
 function ownedBy(facts: ContainerFacts, owner: string): boolean {
-  return facts.description.split('\n').includes(`created-by: ${owner}`);
+  return isOwnedBy(facts.description, owner);
 }
 
 function failureTypeOf(err: unknown): string | undefined {

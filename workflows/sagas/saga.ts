@@ -48,7 +48,7 @@ export class Saga {
 
   constructor(
     readonly operation: OperationKind,
-    readonly vmid: number | null,
+    public vmid: number | null,
     node: string | null,
   ) {
     setHandler(sagaProgressQuery, () => ({ operation, step: this.step, steps: [...this.steps] }));
@@ -64,6 +64,12 @@ export class Saga {
     this.steps.push(step);
     setCurrentDetails(`**${this.operation} ${this.vmid ?? ''}**: ${step}${detail ? ` (${detail})` : ''}`);
     log.info(`step ${step}`, { vmid: this.vmid, detail });
+  }
+
+  /** For a saga that learns its container's id on the way (provision). */
+  assignVmid(vmid: number): void {
+    this.vmid = vmid;
+    upsertSearchAttributes([{ key: PveVmid, value: String(vmid) }]);
   }
 
   node(node: string): void {

@@ -86,6 +86,11 @@ const answers: Array<[string, () => Response, Expected]> = [
     { kind: 'not-found', resource: 'node', retryable: false },
   ],
   [
+    'storage without container volumes',
+    () => pveFail(500, "storage 'local' does not support container directories"),
+    { kind: 'invalid-parameter', retryable: false },
+  ],
+  [
     'missing snapshot',
     () => pveFail(500, "snapshot 'before-upgrade' does not exist"),
     { kind: 'not-found', resource: 'snapshot', retryable: false },
