@@ -86,7 +86,8 @@ const arrivalSchema = section({
 }, whenFieldsValid);
 
 export const generatorSchema = section({
-  limitPercent: numberBetween(0, 100).default(16),
+  // Above 0: a limit of 0 would never let the generator create anything.
+  limitPercent: positiveNumber(100).default(16),
   nodeWeights: z
     .record(z.string(), numberBetween(0, 1_000_000), { error: 'expected a mapping of node name to weight' })
     .default({ 'srv-px1': 66, 'srv-px2': 33 })

@@ -20,6 +20,10 @@ describe('a bad value is rejected with its field path, what was expected and wha
       'config error: manager.thresholds.migratePercent: expected a number between 0 and 100, got "abc"',
     ],
     [
+      'generator:\n  limitPercent: 0\n',
+      'config error: generator.limitPercent: expected a number greater than 0 and at most 100, got 0',
+    ],
+    [
       'manager:\n  thresholds:\n    migratePercent: 101\n',
       'config error: manager.thresholds.migratePercent: expected a number between 0 and 100, got 101',
     ],
