@@ -2,6 +2,7 @@
 // Temporal dev server (data kept in a file) with the project's search attributes, the worker, and a
 // self-check workflow proving the round trip. Ctrl-C stops the worker, the server and the simulator,
 // and leaves no process behind.
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -70,6 +71,17 @@ function options() {
     metricsPort: parsePort('metrics-port', values['metrics-port']),
     dataDir: resolve(values['data-dir']),
   };
+}
+
+/** Runs the pve-autopilot CLI and returns its exit code and output. */
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolveRun({ code: code ?? 1, output }));
+  });
 }
 
 async function waitForServer(
@@ -204,6 +216,20 @@ async function main(): Promise<void> {
   say(
     `self-check passed: worker ${check.worker.identity} (SDK ${check.worker.sdkVersion}) runs workflows and activities`,
   );
+
+  // The autonomic loop, started the way an operator starts it: through the CLI, from the config.
+  const cliEnv = {
+    ...process.env,
+    ...proxmoxEnv,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
+  };
+  for (const loop of ['generator', 'manager']) {
+    const result = await runCli([loop, 'start'], cliEnv);
+    if (result.code === 0) say(`${loop} started`);
+    else if (result.code === 3) say(`${loop} already running (kept from the last run)`);
+    else throw new Error(`pve-autopilot ${loop} start failed (exit ${result.code}): ${result.output.trim()}`);
+  }
 
   say('ready');
   console.log(`

@@ -8,7 +8,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { OperationResult } from '../src/domain';
+import { operationSummary, type OperationKind, type OperationResult } from '../src/domain';
 import { failureText } from './sagas/saga';
 
 export type SagaType =
@@ -29,13 +29,25 @@ export interface SagaHandle {
  * ABANDON: a saga terminated halfway runs no compensation, so when its parent is terminated, reset
  * or times out, the saga is left to finish, verify and roll back on its own.
  */
-export function startSaga<I>(type: SagaType, input: I, workflowId: string): Promise<SagaHandle> {
+export function startSaga<I extends object>(
+  type: SagaType,
+  input: I,
+  workflowId: string,
+): Promise<SagaHandle> {
   return startChild<SagaWorkflow<I>>(type, {
     workflowId,
     args: [input],
     parentClosePolicy: ParentClosePolicy.ABANDON,
+    staticSummary: operationSummary(operationOf[type], input as Record<string, unknown>),
   });
 }
+
+const operationOf: Record<SagaType, OperationKind> = {
+  migrateContainerWorkflow: 'migrate',
+  dropContainerWorkflow: 'drop',
+  scaleContainerWorkflow: 'scale',
+  provisionContainerWorkflow: 'provision',
+};
 
 /** True when another run holds the workflow id: an operation on that container is in flight. */
 export function isAlreadyStarted(err: unknown): boolean {

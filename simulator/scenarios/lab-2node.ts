@@ -50,8 +50,9 @@ export function lab2node(seed: number): ScenarioSpec {
         pool: 'lab',
         workload: { profile: 'steady', cpu: 0.2, memMiB: 1800 },
       }),
-      // The managed containers are small, as in the lab before the generator runs: 1 GiB on
-      // srv-px1 (3 % of 32 GiB) and 1.5 GiB on srv-px2 (5 %), under the 8 % migrate threshold.
+      // The managed containers are small, as in the lab before the generator runs: 1 GiB on each
+      // node (3 % of 32 GiB), well under the 8 % migrate threshold. The generator's 66/33 weights
+      // then fill srv-px1 first, and the manager moves containers to srv-px2 while it has room.
       ct({
         vmid: 1400,
         node: 'srv-px1',
@@ -75,11 +76,11 @@ export function lab2node(seed: number): ScenarioSpec {
         node: 'srv-px2',
         hostname: 'db-1402',
         cores: 2,
-        memoryMiB: 1024,
+        memoryMiB: 512,
         diskGiB: 20,
         pool: 'autopilot',
         tags: ['autopilot', 'db'],
-        workload: { profile: 'steady', cpu: 0.25, memMiB: 700 },
+        workload: { profile: 'steady', cpu: 0.25, memMiB: 350 },
       }),
       ct({
         vmid: 1403,

@@ -107,6 +107,36 @@ export type SnapshotInput = z.input<typeof snapshotInputSchema>;
 export const rollbackInputSchema = z.strictObject({ vmid, scope, name: snapname });
 export type RollbackInput = z.input<typeof rollbackInputSchema>;
 
+/** One line for the Web UI's summary column: what is done, and why when the input says. */
+export function operationSummary(operation: OperationKind, input: Record<string, unknown>): string {
+  const why = typeof input.reason === 'string' && input.reason ? ` — ${input.reason}` : '';
+  return summaryLine(operation, input) + why;
+}
+
+function summaryLine(operation: OperationKind, input: Record<string, unknown>): string {
+  const ct = `CT ${String(input.vmid ?? '(new)')}`;
+  switch (operation) {
+    case 'migrate':
+      return `migrate ${ct} to ${String(input.target)}${input.mode === 'restart' ? ' (restart mode)' : ''}`;
+    case 'scale': {
+      const parts = [
+        input.cores !== undefined ? `cores ${String(input.cores)}` : '',
+        input.memoryMiB !== undefined ? `memory ${String(input.memoryMiB)} MiB` : '',
+        input.swapMiB !== undefined ? `swap ${String(input.swapMiB)} MiB` : '',
+      ].filter(Boolean);
+      return `scale ${ct}: ${parts.join(', ')}`;
+    }
+    case 'provision':
+      return `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`;
+    case 'drop':
+      return `drop ${ct} (${String(input.mode ?? 'destroy')})`;
+    case 'snapshot':
+      return `snapshot ${ct} as ${String(input.name)}`;
+    case 'rollback':
+      return `roll back ${ct} to ${String(input.name)}`;
+  }
+}
+
 export interface OperationResult {
   operation: OperationKind;
   outcome: Outcome;

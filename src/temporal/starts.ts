@@ -13,6 +13,7 @@ import {
   containerOperationId,
   describeIssues,
   dropInputSchema,
+  operationSummary,
   migrateInputSchema,
   provisionInputSchema,
   rollbackInputSchema,
@@ -54,31 +55,6 @@ export class ContainerBusyError extends Error {
   }
 }
 
-/** One line for the Web UI's summary column. */
-export function summaryOf(operation: OperationKind, input: Record<string, unknown>): string {
-  const ct = `CT ${String(input.vmid ?? '(new)')}`;
-  switch (operation) {
-    case 'migrate':
-      return `migrate ${ct} to ${String(input.target)}${input.mode === 'restart' ? ' (restart mode)' : ''}`;
-    case 'scale': {
-      const parts = [
-        input.cores !== undefined ? `cores ${String(input.cores)}` : '',
-        input.memoryMiB !== undefined ? `memory ${String(input.memoryMiB)} MiB` : '',
-        input.swapMiB !== undefined ? `swap ${String(input.swapMiB)} MiB` : '',
-      ].filter(Boolean);
-      return `scale ${ct}: ${parts.join(', ')}`;
-    }
-    case 'provision':
-      return `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`;
-    case 'drop':
-      return `drop ${ct} (${String(input.mode ?? 'destroy')})`;
-    case 'snapshot':
-      return `snapshot ${ct} as ${String(input.name)}`;
-    case 'rollback':
-      return `roll back ${ct} to ${String(input.name)}`;
-  }
-}
-
 export interface StartOptions {
   cluster: string;
   taskQueue: string;
@@ -107,7 +83,10 @@ export async function startOperation<K extends OperationKind>(
       workflowId,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      staticSummary: summaryOf(operation, args) + (opts.reason ? ` — ${opts.reason}` : ''),
+      staticSummary: operationSummary(operation, {
+        ...args,
+        ...(opts.reason ? { reason: opts.reason } : {}),
+      }),
       typedSearchAttributes: [
         { key: PveOperation, value: operation },
         ...(vmid !== null ? [{ key: PveVmid, value: String(vmid) }] : []),

@@ -3,13 +3,8 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { managedScopeOf } from '../../config';
-import type { ManagedScope, OperationResult } from '../../domain';
-import {
-  ContainerBusyError,
-  InvalidOperationInputError,
-  startOperation,
-  summaryOf,
-} from '../../temporal/starts';
+import { operationSummary, type ManagedScope, type OperationResult } from '../../domain';
+import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
 import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { SagaCommand } from '../args';
 import { observe, requireManagedContainer, requireNode } from '../cluster';
@@ -70,7 +65,7 @@ async function start(
         };
         return {
           handle: await startOperation(client, 'migrate', input, opts),
-          summary: summaryOf('migrate', input),
+          summary: operationSummary('migrate', input),
         };
       }
       case 'scale': {
@@ -78,21 +73,21 @@ async function start(
         const input = { vmid, scope, cores, memoryMiB, swapMiB, reason: REASON };
         return {
           handle: await startOperation(client, 'scale', input, opts),
-          summary: summaryOf('scale', input),
+          summary: operationSummary('scale', input),
         };
       }
       case 'snapshot': {
         const input = { vmid, scope, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'snapshot', input, opts),
-          summary: summaryOf('snapshot', input),
+          summary: operationSummary('snapshot', input),
         };
       }
       case 'rollback': {
         const input = { vmid, scope, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'rollback', input, opts),
-          summary: summaryOf('rollback', input),
+          summary: operationSummary('rollback', input),
         };
       }
       case 'drop': {
@@ -105,7 +100,7 @@ async function start(
         };
         return {
           handle: await startOperation(client, 'drop', input, opts),
-          summary: summaryOf('drop', input),
+          summary: operationSummary('drop', input),
         };
       }
     }
