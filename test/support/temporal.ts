@@ -48,6 +48,9 @@ export async function expectReplays(handle: WorkflowHandle, name?: string): Prom
   await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, handle.workflowId);
   if (name && process.env.RECORD_HISTORIES === '1') {
     await mkdir(historyFixturesDir, { recursive: true });
-    await writeFile(join(historyFixturesDir, `${name}.json`), historyToJSON(proto.temporal.api.history.v1.History.fromObject(history)));
+    await writeFile(
+      join(historyFixturesDir, `${name}.json`),
+      historyToJSON(proto.temporal.api.history.v1.History.fromObject(history)),
+    );
   }
 }
