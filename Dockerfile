@@ -5,5 +5,7 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# Named volumes take this directory's owner, so pve-sim (running as node) can write its data there.
+RUN mkdir -p /data && chown node:node /data
 USER node
 CMD ["npm", "run", "-s", "worker"]

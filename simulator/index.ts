@@ -1,6 +1,7 @@
 // pve-sim's library entry: start an embedded Proxmox VE cluster on a port and get back how to reach it.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createAdmin } from './admin.js';
 import { createSimServer } from './http/server.js';
 import { loadScenario } from './scenarios/index.js';
@@ -27,6 +28,8 @@ export interface RunningSim {
   schema: 'https' | 'http';
   caFile: string; // PEM path clients can trust
   caPem: string;
+  /** File holding `PVEAPIToken=<id>=<secret>`, readable by the owner only. */
+  tokenFile: string;
   fingerprint: string; // SHA-256 of the server cert, 'AA:BB:...' uppercase colon form as PVE shows it
   token: { id: string; secret: string }; // full-access token of the scenario
   user: { username: string; password: string }; // for ticket login
@@ -78,6 +81,10 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const token = spec.tokens[0]!;
   const root = spec.users[0]!;
+  // Beside the CA and fingerprint files, for a client in another process or container:
+  // `PVEAPIToken=<id>=<secret>`, as the Authorization header takes it. Owner-only, like a key.
+  const tokenFile = join(opts.dataDir ?? '.data/pve-sim', 'api-token');
+  writeFileSync(tokenFile, `PVEAPIToken=${token.id}=${token.secret}\n`, { mode: 0o600 });
   const running: RunningSim = {
     url: `${schema}://${urlHost}:${port}`,
     host,
@@ -85,6 +92,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
     schema,
     caFile: tls.caFile,
     caPem: tls.caPem,
+    tokenFile,
     fingerprint: tls.fingerprint,
     token: { id: token.id, secret: token.secret },
     user: { username: root.userid, password: root.password },

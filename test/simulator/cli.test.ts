@@ -1,6 +1,8 @@
 // `npm run sim` (simulator/main.ts): prints URL, token, fingerprint and CA file; curl with that token
 // lists the nodes; unknown scenarios and arguments are rejected with a message naming them.
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { TEST_DATA_DIR } from './support/client.js';
@@ -38,6 +40,11 @@ describe('npm run sim', () => {
       const { stdout } = await run('curl', ['-s', ...args]);
       const nodes = (JSON.parse(stdout) as { data: Array<{ node: string; status: string }> }).data;
       expect(nodes.map((n) => n.node)).toEqual(['srv-px1', 'srv-px2']);
+      // The same token is left in the data dir for clients in other processes, owner-readable only.
+      const tokenFile = join(TEST_DATA_DIR, 'api-token');
+      const printed = /API token\s+(\S+)/.exec(banner)![1];
+      expect(readFileSync(tokenFile, 'utf8').trim()).toBe(printed);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     } finally {
       child.kill('SIGTERM');
     }
