@@ -435,6 +435,9 @@ describe('clusterManagerWorkflow', () => {
     const final = await stop(handle);
     expect(final.cycle).toBeGreaterThanOrEqual(8);
     // The first run, which started and followed the saga, replays against today's code.
-    await expectReplays(s.env.client.workflow.getHandle(handle.workflowId, firstRun));
+    await expectReplays(
+      s.env.client.workflow.getHandle(handle.workflowId, firstRun),
+      'cluster-manager-first-run',
+    );
   });
 });

@@ -212,7 +212,7 @@ describe('generatorWorkflow', () => {
 
     const final = await stop(handle);
     expect(final.counters.created).toBe(full.counters.created);
-    await expectReplays(handle);
+    await expectReplays(handle, 'generator-fills-to-limit');
   });
 
   it('creates nothing while paused, and rejects a bad arrival law with a message naming the field', async () => {

@@ -10,7 +10,7 @@ const files = readdirSync(historyFixturesDir).filter((f) => f.endsWith('.json'))
 
 describe('recorded workflow histories replay deterministically', () => {
   it('has recorded histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
   it.each(files)('%s', async (file) => {

@@ -50,7 +50,7 @@ describe('dropContainerWorkflow', () => {
     expect(await ctView(s.sim, 1401)).toEqual({ ...before, status: 'stopped' });
     const snapshots = (await s.sim.pve.snapshots(before.node, 1401)).map((sn) => sn.name);
     expect(snapshots).toEqual([expect.stringMatching(/^pre-drop-/), 'current']);
-    await expectReplays(handle);
+    await expectReplays(handle, 'drop');
   });
 
   it('mode destroy shuts the container down and removes it', async () => {

@@ -60,7 +60,9 @@ function startMigration(taskQueue: string, vmid: number, target: string) {
   });
 }
 
-describe('migrate survives its worker being SIGKILLed', () => {
+// A kill during a quick activity costs its 30 s start-to-close timeout before the retry runs on the
+// new worker; five kills in one run can take minutes on a loaded machine.
+describe('migrate survives its worker being SIGKILLed', { timeout: 400_000 }, () => {
   it('at every step in turn: completes with exactly one vzmigrate', async () => {
     const taskQueue = uniqueTaskQueue('kill');
     const before = await ctView(sim, 1401);

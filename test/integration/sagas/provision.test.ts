@@ -59,7 +59,7 @@ describe('provisionContainerWorkflow', () => {
     expect(config.hostname).toBe(`autopilot-${vmid}`);
     expect(config.rootfs).toMatch(/^local-lvm:.*size=4G/);
     expect(config.description).toContain(`created-by: ${handle.workflowId}`);
-    await expectReplays(handle);
+    await expectReplays(handle, 'provision');
   });
 
   it('gives two concurrent provisions different vmids and runs both', async () => {

@@ -75,7 +75,7 @@ describe('scaleContainerWorkflow', () => {
     expect(await ctView(s.sim, 1401)).toEqual({ ...before, ...want });
     const live = await s.sim.pve.containerStatus(before.node, 1401);
     expect({ maxmem: live.maxmem, cpus: live.cpus }).toEqual({ maxmem: want.memory * MiB, cpus: want.cores });
-    await expectReplays(handle);
+    await expectReplays(handle, 'scale');
   });
 
   it('succeeds without applying anything when the change already holds', async () => {
@@ -252,7 +252,7 @@ describe('scaleContainerWorkflow', () => {
     expect(oom.filter((t) => t.user === 'root@pam')).toHaveLength(1);
     const starts = await s.sim.pve.tasks(node, { vmid, typefilter: 'vzstart', source: 'all' });
     expect(starts).toHaveLength(2);
-    await expectReplays(handle);
+    await expectReplays(handle, 'scale-oom-rolled-back');
 
     await finish(node, await s.sim.pve.stopContainer(node, vmid));
     await finish(node, await s.sim.pve.destroyContainer(node, vmid, { purge: true }));

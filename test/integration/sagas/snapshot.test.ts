@@ -64,7 +64,7 @@ describe('snapshot and rollback', () => {
     });
     expect(await snapshotNames(before.node, 1401)).toEqual(['before-change']);
     expect(await ctView(s.sim, 1401)).toEqual(before);
-    await expectReplays(handle);
+    await expectReplays(handle, 'snapshot');
   });
 
   it("rolls back to the snapshot's config and starts the container again", async () => {
@@ -85,7 +85,7 @@ describe('snapshot and rollback', () => {
     expect(await ctView(s.sim, 1401)).toEqual(before);
     // PVE's rollback stopped it; the saga started it once, after the rollback.
     expect((await taskTypes(before.node, 1401)).slice(-2)).toEqual(['vzrollback', 'vzstart']);
-    await expectReplays(handle);
+    await expectReplays(handle, 'rollback');
   });
 
   it('rolls back a stopped container and leaves it stopped', async () => {
