@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { historyFixturesDir, workflowBundle } from '../support/temporal';
 
+interface RecordedHistory {
+  events: Array<{ workflowExecutionStartedEventAttributes?: { workflowId?: string } }>;
+}
+
 const files = readdirSync(historyFixturesDir).filter((f) => f.endsWith('.json'));
 
 describe('recorded workflow histories replay deterministically', () => {
@@ -14,7 +18,10 @@ describe('recorded workflow histories replay deterministically', () => {
   });
 
   it.each(files)('%s', async (file) => {
-    const history: unknown = JSON.parse(readFileSync(join(historyFixturesDir, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file.replace(/\.json$/, ''));
+    const history = JSON.parse(readFileSync(join(historyFixturesDir, file), 'utf8')) as RecordedHistory;
+    // The run's own id, not the file name: workflows read it (provision marks its containers with it).
+    const workflowId = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId;
+    expect(workflowId).toBeTruthy();
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId);
   });
 });
