@@ -3,7 +3,7 @@
 // self-check workflow proving the round trip. Ctrl-C stops the worker, the server and the simulator,
 // and leaves no process behind.
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -71,6 +71,39 @@ function options() {
     metricsPort: parsePort('metrics-port', values['metrics-port']),
     dataDir: resolve(values['data-dir']),
   };
+}
+
+const STACK_CONFIG = resolve('pve-autopilot.yaml');
+const STACK_CONFIG_MARK = '# Written by `npm start` for its embedded pve-sim and Temporal dev server.';
+
+/**
+ * Points pve-autopilot.yaml (what the CLI and the worker read by default) at the embedded stack, so
+ * `pve-autopilot status` works without setup. Only a file this launcher wrote is rewritten; an
+ * operator's own file is left alone.
+ */
+async function writeStackConfig(sim: RunningSim, temporalAddress: string): Promise<void> {
+  const existing = await readFile(STACK_CONFIG, 'utf8').catch(() => null);
+  if (existing !== null && !existing.startsWith(STACK_CONFIG_MARK)) {
+    say(
+      `${STACK_CONFIG} is your own: the CLI uses it; the worker is pointed at pve-sim through its environment`,
+    );
+    return;
+  }
+  const text = [
+    STACK_CONFIG_MARK,
+    '# It is rewritten on every start while this first line is here; remove the line to keep your edits.',
+    '# Every setting and its default: pve-autopilot.example.yaml.',
+    'temporal:',
+    `  address: ${temporalAddress}`,
+    'proxmox:',
+    `  host: ${sim.host}`,
+    `  port: ${sim.port}`,
+    `  tokenId: ${sim.token.id}`,
+    `  tokenSecret: ${sim.token.secret}`,
+    `  caFile: ${sim.caFile}`,
+    '',
+  ].join('\n');
+  await writeFile(STACK_CONFIG, text, { mode: 0o600 });
 }
 
 /** Runs the pve-autopilot CLI and returns its exit code and output. */
@@ -174,6 +207,7 @@ async function main(): Promise<void> {
     });
     say(`pve-sim ${opts.sim.scenario} (cluster ${sim.clusterName}) on ${sim.url}, clock x${opts.sim.speed}`);
     // The worker reaches pve-sim like any Proxmox: HTTPS verified against its CA, with an API token.
+    await writeStackConfig(sim, address);
     proxmoxEnv = {
       PROXMOX_HOST: sim.host,
       PROXMOX_PORT: String(sim.port),
@@ -233,7 +267,7 @@ async function main(): Promise<void> {
 
   say('ready');
   console.log(`
-  Temporal Web UI   ${uiUrl}${sim ? `\n  pve-sim           ${sim.url}/api2/json   (token PVEAPIToken=${sim.token.id}=<secret in the worker's env>, CA ${sim.caFile})` : ''}
+  Temporal Web UI   ${uiUrl}${sim ? `\n  pve-sim           ${sim.url}/api2/json   (API token in ${sim.tokenFile}, CA ${sim.caFile})` : ''}
   Temporal gRPC     ${address}   namespace default, task queue ${DEFAULT_TASK_QUEUE}
   Worker metrics    http://127.0.0.1:${opts.metricsPort}/metrics
   Logs              ${logDir}

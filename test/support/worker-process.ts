@@ -1,6 +1,9 @@
 // The real worker entry (worker/main.ts) as a child process, pointed at the test Temporal server and
 // a test pve-sim, so tests can SIGKILL it mid-saga and start another.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { RunningSim } from '../../simulator/index';
 
@@ -12,6 +15,13 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** An empty config of its own, so a pve-autopilot.yaml in the working directory plays no part. */
+function emptyConfig(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'worker-config-')), 'pve-autopilot.yaml');
+  writeFileSync(path, '{}\n');
+  return path;
+}
+
 export function startWorkerProcess(opts: {
   sim: RunningSim;
   taskQueue: string;
@@ -20,7 +30,7 @@ export function startWorkerProcess(opts: {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     env: {
       ...process.env,
-      PVE_AUTOPILOT_CONFIG: '',
+      PVE_AUTOPILOT_CONFIG: emptyConfig(),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: opts.taskQueue,
