@@ -8,7 +8,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { operationSummary, type OperationKind, type OperationResult } from '../src/domain';
+import { runSummary, type OperationKind, type OperationResult } from '../src/domain';
 import { failureText } from './sagas/saga';
 
 export type SagaType =
@@ -38,7 +38,7 @@ export function startSaga<I extends object>(
     workflowId,
     args: [input],
     parentClosePolicy: ParentClosePolicy.ABANDON,
-    staticSummary: operationSummary(operationOf[type], input as Record<string, unknown>),
+    staticSummary: runSummary(operationOf[type], input as Record<string, unknown>),
   });
 }
 

@@ -107,13 +107,14 @@ export type SnapshotInput = z.input<typeof snapshotInputSchema>;
 export const rollbackInputSchema = z.strictObject({ vmid, scope, name: snapname });
 export type RollbackInput = z.input<typeof rollbackInputSchema>;
 
-/** One line for the Web UI's summary column: what is done, and why when the input says. */
-export function operationSummary(operation: OperationKind, input: Record<string, unknown>): string {
+/** The Web UI's summary of a saga run: what is done, and why when the input says. */
+export function runSummary(operation: OperationKind, input: Record<string, unknown>): string {
   const why = typeof input.reason === 'string' && input.reason ? ` — ${input.reason}` : '';
-  return summaryLine(operation, input) + why;
+  return operationSummary(operation, input) + why;
 }
 
-function summaryLine(operation: OperationKind, input: Record<string, unknown>): string {
+/** One line saying what an operation does, e.g. `migrate CT 1401 to srv-px2`. */
+export function operationSummary(operation: OperationKind, input: Record<string, unknown>): string {
   const ct = `CT ${String(input.vmid ?? '(new)')}`;
   switch (operation) {
     case 'migrate':

@@ -13,7 +13,7 @@ import {
   containerOperationId,
   describeIssues,
   dropInputSchema,
-  operationSummary,
+  runSummary,
   migrateInputSchema,
   provisionInputSchema,
   rollbackInputSchema,
@@ -83,7 +83,7 @@ export async function startOperation<K extends OperationKind>(
       workflowId,
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      staticSummary: operationSummary(operation, {
+      staticSummary: runSummary(operation, {
         ...args,
         ...(opts.reason ? { reason: opts.reason } : {}),
       }),

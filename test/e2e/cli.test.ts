@@ -316,14 +316,15 @@ describe('pve-autopilot generator', () => {
     const never = await w.cli(['generator', 'status']);
     expect(never).toMatchObject({ code: 0, stdout: expect.stringContaining('was never started') });
 
-    // The config schema lets a 0 % limit through; the workflow rejects it, and start says so.
+    // A 0 % limit would never create anything: refused from the config, before anything starts.
     const zero = join(tmpdir(), `pve-autopilot-zero-${w.cluster}.yaml`);
     await writeFile(zero, `cluster:\n  name: ${w.cluster}-zero\ngenerator:\n  limitPercent: 0\n`);
     const rejected = await w.cli(['generator', 'start', '--config', zero]);
     expect(rejected.code).toBe(2);
     expect(rejected.stderr).toContain(
-      `the generator of cluster ${w.cluster}-zero ended at once (failed): invalid input: policy.limitPercent`,
+      'config error: generator.limitPercent: expected a number greater than 0',
     );
+    expect(await workflowExists(`generator-${w.cluster}-zero`)).toBe(false);
 
     const started = await w.cli(['generator', 'start', '--seed', '7']);
     expect(started.code).toBe(0);
