@@ -5,7 +5,7 @@
 // own, so saga ids never collide between tests.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { waitForTask, type Upid } from '../../src/proxmox';
+import type { Upid } from '../../src/proxmox';
 import { containerOperationId, type AutomationLevel, type MigrateInput } from '../../src/domain';
 import type { ManagerPolicy } from '../../src/policy';
 import type { clusterManagerWorkflow } from '../../workflows/cluster-manager';
@@ -26,6 +26,7 @@ import {
 } from '../../workflows/messages';
 import { labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { expectReplays } from '../support/temporal';
+import { runTask, sleep, startBackgroundClock, waitFor, type BackgroundClock } from '../support/manual-clock';
 
 const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const PX1 = 'srv-px1';
@@ -47,7 +48,7 @@ let s: SagaEnv;
 let clock: BackgroundClock;
 beforeAll(async () => {
   s = await startSagaEnv({ clock: { mode: 'manual' } });
-  clock = startBackgroundClock();
+  clock = startBackgroundClock(s.sim);
 });
 // A test that fails midway must not leave its manager acting on the next test's containers.
 const started: WorkflowHandle[] = [];
@@ -62,50 +63,8 @@ afterAll(async () => {
 
 // ---- helpers -------------------------------------------------------------------------------
 
-interface BackgroundClock {
-  /** Holds the sim clock still: PVE tasks stop making progress. */
-  hold(): void;
-  release(): void;
-  stop(): Promise<void>;
-}
-
-/** Sim time runs about 20x real time while workflows wait on PVE tasks. */
-function startBackgroundClock(): BackgroundClock {
-  let running = true;
-  let held = false;
-  const loop = (async () => {
-    while (running) {
-      if (!held) await s.sim.admin('POST', '/_sim/clock/advance', { seconds: 2 });
-      await sleep(100);
-    }
-  })();
-  return {
-    hold: () => (held = true),
-    release: () => (held = false),
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-async function task(node: string, upid: Promise<Upid>): Promise<void> {
-  const finished = await waitForTask(s.sim.pve, node, await upid, { pollMs: 50 });
-  if (finished.exitstatus !== 'OK') throw new Error(`task ${finished.upid}: ${finished.exitstatus}`);
+function task(node: string, upid: Promise<Upid>): Promise<void> {
+  return runTask(s.sim.pve, node, upid);
 }
 
 interface Ct {

@@ -3,7 +3,7 @@
 // only backs off; pause, setArrival's validation and continue-as-new keep their promises.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { waitForTask, type Upid } from '../../src/proxmox';
+import type { Upid } from '../../src/proxmox';
 import type { ContainerTemplate } from '../../src/domain';
 import type { ArrivalLaw, GeneratorPolicy } from '../../src/policy';
 import type { generatorWorkflow } from '../../workflows/generator';
@@ -19,6 +19,7 @@ import {
 } from '../../workflows/messages';
 import { labScope, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { expectReplays } from '../support/temporal';
+import { runTask, sleep, startBackgroundClock, waitFor, type BackgroundClock } from '../support/manual-clock';
 
 const PX1 = 'srv-px1';
 const PX2 = 'srv-px2';
@@ -46,10 +47,10 @@ const container: ContainerTemplate = {
 };
 
 let s: SagaEnv;
-let stopClock: () => Promise<void>;
+let clock: BackgroundClock;
 beforeAll(async () => {
   s = await startSagaEnv({ clock: { mode: 'manual' } });
-  stopClock = startBackgroundClock();
+  clock = startBackgroundClock(s.sim);
   await clearManaged();
 });
 const started: WorkflowHandle[] = [];
@@ -57,44 +58,14 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((h) => h.terminate('test over').catch(() => undefined)));
 });
 afterAll(async () => {
-  await stopClock?.();
+  await clock?.stop();
   await s?.teardown();
 });
 
 // ---- helpers -------------------------------------------------------------------------------
 
-/** Sim time runs about 20x real time while workflows wait on PVE tasks. */
-function startBackgroundClock(): () => Promise<void> {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await s.sim.admin('POST', '/_sim/clock/advance', { seconds: 2 });
-      await sleep(100);
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-async function task(node: string, upid: Promise<Upid>): Promise<void> {
-  const finished = await waitForTask(s.sim.pve, node, await upid, { pollMs: 50 });
-  if (finished.exitstatus !== 'OK') throw new Error(`task ${finished.upid}: ${finished.exitstatus}`);
+function task(node: string, upid: Promise<Upid>): Promise<void> {
+  return runTask(s.sim.pve, node, upid);
 }
 
 async function managedGuests() {
