@@ -1,7 +1,6 @@
 // The whole simulated state as plain JSON with sorted keys (GET /_sim/state, the determinism check),
 // and the save/restore of that state for --state-file persistence.
-import type { CtConfig, SimContainer } from './model/cluster.js';
-import type { WorkloadSpec } from './model/workload.js';
+import type { SimContainer } from './model/cluster.js';
 import type { SimTask } from './tasks.js';
 import type { World } from './world.js';
 
@@ -23,26 +22,8 @@ export function canonical(v: unknown): JsonValue {
   return String(v);
 }
 
-interface ContainerState {
-  vmid: number;
-  node: string;
-  status: 'running' | 'stopped';
-  config: CtConfig;
-  pool?: string;
-  snapshots: SimContainer['snapshots'];
-  parent?: string;
-  workload: WorkloadSpec;
-  ha: { state: string } | null;
-  startedAt: number | null;
-  cpu: number;
-  mem: number;
-  swap: number;
-  diskUsed: number;
-  netin: number;
-  netout: number;
-  diskread: number;
-  diskwrite: number;
-}
+/** What is saved of a container: everything but its rrd history (rebuilt as time runs). */
+type ContainerState = Omit<SimContainer, 'rrd'>;
 
 export function dumpState(world: World): JsonValue {
   const c = world.cluster;
