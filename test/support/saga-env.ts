@@ -2,7 +2,8 @@
 // own task queue running the real Proxmox activities against the sim.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { createProxmoxActivities } from '../../activities/proxmox';
 import type { ManagedScope, OperationResult } from '../../src/domain';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
@@ -18,6 +19,11 @@ export interface SagaEnv {
   worker: Worker;
   /** Awaits `fn` while the worker runs; fails fast if the worker died. */
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Starts a saga on this env's task queue, in the lab's managed scope, under a fresh id. */
+  startSaga<W extends Workflow>(
+    workflowType: string,
+    input: Omit<Parameters<W>[0], 'scope'>,
+  ): Promise<WorkflowHandle<W>>;
   teardown(): Promise<void>;
 }
 
@@ -34,12 +40,20 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
   });
   died.catch(() => undefined); // observed through run(); unobserved after teardown
 
+  let started = 0;
   return {
     env,
     sim,
     taskQueue,
     worker,
     run: (fn) => Promise.race([fn(), died]),
+    startSaga: <W extends Workflow>(workflowType: string, input: Omit<Parameters<W>[0], 'scope'>) =>
+      env.client.workflow.start<W>(workflowType, {
+        taskQueue,
+        workflowId: `${workflowType}-${taskQueue}-${started++}`,
+        args: [{ ...input, scope: labScope }],
+        // WorkflowStartOptions<W> is a conditional type TypeScript cannot resolve for a generic W.
+      } as unknown as WorkflowStartOptions<W>),
     teardown: async () => {
       worker.shutdown();
       await running.catch(() => undefined);

@@ -1,10 +1,9 @@
 // The drop saga on pve-sim: stop (with a snapshot first) against destroy, the hard stop after a
 // shutdown that times out, and a failed destroy that must leave the container as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { dropContainerWorkflow } from '../../../workflows/sagas/drop';
 import type { DropInput } from '../../../src/domain';
-import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { ctView, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 
 let s: SagaEnv;
@@ -15,13 +14,8 @@ afterAll(async () => {
   await s?.teardown();
 });
 
-let started = 0;
-function startDrop(input: Omit<DropInput, 'scope'>): Promise<WorkflowHandle<typeof dropContainerWorkflow>> {
-  return s.env.client.workflow.start<typeof dropContainerWorkflow>('dropContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: `drop-${input.vmid}-${Date.now()}-${started++}`,
-    args: [{ ...input, scope: labScope }],
-  });
+function startDrop(input: Omit<DropInput, 'scope'>) {
+  return s.startSaga<typeof dropContainerWorkflow>('dropContainerWorkflow', input);
 }
 
 async function view(vmid: number) {

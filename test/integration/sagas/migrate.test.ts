@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
-import { containerOperationId, type MigrateInput } from '../../../src/domain';
+import type { MigrateInput } from '../../../src/domain';
 import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 import { ContainerBusyError, startOperation } from '../../../src/temporal/starts';
@@ -13,15 +13,8 @@ afterAll(async () => {
   await s?.teardown();
 });
 
-function startMigration(
-  input: Omit<MigrateInput, 'scope'>,
-  id = `${containerOperationId('lab', input.vmid)}-${Date.now()}`,
-) {
-  return s.env.client.workflow.start<typeof migrateContainerWorkflow>('migrateContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: id,
-    args: [{ ...input, scope: labScope }],
-  });
+function startMigration(input: Omit<MigrateInput, 'scope'>) {
+  return s.startSaga<typeof migrateContainerWorkflow>('migrateContainerWorkflow', input);
 }
 
 async function vzmigrateCount(node: string, vmid: number): Promise<number> {

@@ -1,7 +1,6 @@
 // The provision saga on pve-sim: a new container in the managed range, two provisions racing for
 // the same vmid, and failures of the create and the start that must leave no container behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { provisionContainerWorkflow } from '../../../workflows/sagas/provision';
 import type { ProvisionInput } from '../../../src/domain';
 import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
@@ -17,15 +16,14 @@ afterAll(async () => {
   await s?.teardown();
 });
 
-let started = 0;
-function startProvision(
-  input: Partial<Omit<ProvisionInput, 'scope'>> = {},
-): Promise<WorkflowHandle<typeof provisionContainerWorkflow>> {
-  return s.env.client.workflow.start<typeof provisionContainerWorkflow>('provisionContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: `provision-test-${Date.now()}-${started++}`,
-    // The lab's `local` storage holds templates only; containers go on local-lvm.
-    args: [{ node: 'srv-px2', memoryMiB: 512, template, storage: 'local-lvm', ...input, scope: labScope }],
+function startProvision(input: Partial<Omit<ProvisionInput, 'scope'>> = {}) {
+  // The lab's `local` storage holds templates only; containers go on local-lvm.
+  return s.startSaga<typeof provisionContainerWorkflow>('provisionContainerWorkflow', {
+    node: 'srv-px2',
+    memoryMiB: 512,
+    template,
+    storage: 'local-lvm',
+    ...input,
   });
 }
 

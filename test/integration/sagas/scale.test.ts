@@ -6,7 +6,7 @@ import type { scaleContainerWorkflow } from '../../../workflows/sagas/scale';
 import { sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { ScaleInput } from '../../../src/domain';
 import { waitForTask } from '../../../src/proxmox';
-import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { ctView, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 
 const MiB = 1024 * 1024;
@@ -20,15 +20,8 @@ afterAll(async () => {
   await s?.teardown();
 });
 
-let started = 0;
-function startScale(
-  input: Omit<ScaleInput, 'scope'>,
-): Promise<WorkflowHandle<typeof scaleContainerWorkflow>> {
-  return s.env.client.workflow.start<typeof scaleContainerWorkflow>('scaleContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: `scale-${input.vmid}-${Date.now()}-${started++}`,
-    args: [{ ...input, scope: labScope }],
-  });
+function startScale(input: Omit<ScaleInput, 'scope'>) {
+  return s.startSaga<typeof scaleContainerWorkflow>('scaleContainerWorkflow', input);
 }
 
 async function waitForStep(handle: WorkflowHandle, step: string): Promise<void> {

@@ -1,11 +1,10 @@
 // The snapshot and rollback sagas on pve-sim: a snapshot that is listed, a rollback that restores
 // the snapshot's config and the run state, and failures of either task.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { snapshotContainerWorkflow } from '../../../workflows/sagas/snapshot';
 import type { rollbackContainerWorkflow } from '../../../workflows/sagas/rollback';
 import type { RollbackInput, SnapshotInput } from '../../../src/domain';
-import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { ctView, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 
 let s: SagaEnv;
@@ -16,25 +15,12 @@ afterAll(async () => {
   await s?.teardown();
 });
 
-let started = 0;
-function startSnapshot(
-  input: Omit<SnapshotInput, 'scope'>,
-): Promise<WorkflowHandle<typeof snapshotContainerWorkflow>> {
-  return s.env.client.workflow.start<typeof snapshotContainerWorkflow>('snapshotContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: `snapshot-${input.vmid}-${Date.now()}-${started++}`,
-    args: [{ ...input, scope: labScope }],
-  });
+function startSnapshot(input: Omit<SnapshotInput, 'scope'>) {
+  return s.startSaga<typeof snapshotContainerWorkflow>('snapshotContainerWorkflow', input);
 }
 
-function startRollback(
-  input: Omit<RollbackInput, 'scope'>,
-): Promise<WorkflowHandle<typeof rollbackContainerWorkflow>> {
-  return s.env.client.workflow.start<typeof rollbackContainerWorkflow>('rollbackContainerWorkflow', {
-    taskQueue: s.taskQueue,
-    workflowId: `rollback-${input.vmid}-${Date.now()}-${started++}`,
-    args: [{ ...input, scope: labScope }],
-  });
+function startRollback(input: Omit<RollbackInput, 'scope'>) {
+  return s.startSaga<typeof rollbackContainerWorkflow>('rollbackContainerWorkflow', input);
 }
 
 async function view(vmid: number) {
