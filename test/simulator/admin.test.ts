@@ -6,20 +6,23 @@ import { join } from 'node:path';
 import type { Proxmox } from 'proxmox-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSim } from '../../simulator/index.js';
-import { TEST_DATA_DIR, admin, caFetch, raw, taskLog, tokenApi, waitTask } from './support/client.js';
+import {
+  TEST_DATA_DIR,
+  admin,
+  caFetch,
+  raw,
+  taskLog,
+  tokenApi,
+  waitTask,
+  startManualLab,
+} from './support/client.js';
 
 type Row = Record<string, unknown>;
 let sim: RunningSim;
 let api: Proxmox.Api;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    scenario: 'lab-2node',
-    port: 0,
-    clock: { mode: 'manual' },
-    dataDir: TEST_DATA_DIR,
-    quiet: true,
-  });
+  sim = await startManualLab();
   api = tokenApi(sim);
 });
 afterAll(async () => sim.stop());

@@ -2,8 +2,8 @@
 // certificate verification on, once with an API token and once with a ticket login.
 import type { Proxmox } from 'proxmox-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSim } from '../../simulator/index.js';
-import { TEST_DATA_DIR, taskLog, ticketApi, tokenApi, waitTask } from './support/client.js';
+import type { RunningSim } from '../../simulator/index.js';
+import { taskLog, ticketApi, tokenApi, waitTask, startManualLab } from './support/client.js';
 
 type Row = Record<string, unknown>;
 
@@ -13,13 +13,7 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
   const vmid = mode === 'token' ? 1450 : 1451;
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      scenario: 'lab-2node',
-      port: 0,
-      clock: { mode: 'manual' },
-      dataDir: TEST_DATA_DIR,
-      quiet: true,
-    });
+    sim = await startManualLab();
     api = mode === 'token' ? tokenApi(sim) : ticketApi(sim);
   });
   afterAll(async () => sim.stop());

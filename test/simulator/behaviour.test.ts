@@ -3,7 +3,15 @@
 import type { Proxmox } from 'proxmox-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSim } from '../../simulator/index.js';
-import { TEST_DATA_DIR, admin, pinnedFetch, raw, tokenApi, waitTask } from './support/client.js';
+import {
+  TEST_DATA_DIR,
+  admin,
+  pinnedFetch,
+  raw,
+  tokenApi,
+  waitTask,
+  startManualLab,
+} from './support/client.js';
 
 type Row = Record<string, unknown>;
 
@@ -11,13 +19,7 @@ describe('with a manual clock', () => {
   let sim: RunningSim;
   let api: Proxmox.Api;
   beforeAll(async () => {
-    sim = await startSimulator({
-      scenario: 'lab-2node',
-      port: 0,
-      clock: { mode: 'manual' },
-      dataDir: TEST_DATA_DIR,
-      quiet: true,
-    });
+    sim = await startManualLab();
     api = tokenApi(sim);
   });
   afterAll(async () => sim.stop());
@@ -181,13 +183,7 @@ describe('with a realtime clock', () => {
 
 describe('transport options', () => {
   it('a client pinning the certificate fingerprint connects; a wrong pin is refused', async () => {
-    const sim = await startSimulator({
-      scenario: 'lab-2node',
-      port: 0,
-      clock: { mode: 'manual' },
-      dataDir: TEST_DATA_DIR,
-      quiet: true,
-    });
+    const sim = await startManualLab();
     try {
       expect(sim.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
       const pinned = tokenApi(sim, pinnedFetch(sim.fingerprint));

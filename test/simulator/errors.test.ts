@@ -2,28 +2,22 @@
 // phrase and body, plus parameter verification (400), unknown methods (501), 401 and 403.
 import type { Proxmox } from 'proxmox-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSim } from '../../simulator/index.js';
+import type { RunningSim } from '../../simulator/index.js';
 import {
-  TEST_DATA_DIR,
   admin,
   raw,
   taskLog,
   tokenApi,
   waitTask,
   type RawResponse,
+  startManualLab,
 } from './support/client.js';
 
 let sim: RunningSim;
 let api: Proxmox.Api;
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    scenario: 'lab-2node',
-    port: 0,
-    clock: { mode: 'manual' },
-    dataDir: TEST_DATA_DIR,
-    quiet: true,
-  });
+  sim = await startManualLab();
   api = tokenApi(sim);
 });
 afterAll(async () => sim.stop());

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SCHEMA } from '../../simulator/http/server.js';
-import { startSimulator, type RunningSim } from '../../simulator/index.js';
-import { TEST_DATA_DIR, admin, raw } from './support/client.js';
+import type { RunningSim } from '../../simulator/index.js';
+import { admin, raw, startManualLab } from './support/client.js';
 import { checkReturn, type ReturnSchema } from './support/return-schema.js';
 
 const RETURNS = JSON.parse(
@@ -75,13 +75,7 @@ async function call(key: string, path: string, form?: Record<string, string | nu
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({
-    scenario: 'lab-2node',
-    port: 0,
-    clock: { mode: 'manual' },
-    dataDir: TEST_DATA_DIR,
-    quiet: true,
-  });
+  sim = await startManualLab();
   await sim.advance(300);
   const CT = '/nodes/srv-px1/lxc/1400';
   await call('POST /access/ticket', '/access/ticket', { username: 'root@pam', password: sim.user.password });

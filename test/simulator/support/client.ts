@@ -1,11 +1,12 @@
 // Test helpers: proxmox-api clients that verify pve-sim's certificate (CA file or pinned SHA-256
-// fingerprint), raw HTTPS requests for wire checks, the admin API, and task waiting.
+// fingerprint), a manual-clock lab sim, raw HTTPS requests for wire checks, the admin API, and
+// task waiting.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { proxmoxApi, type Proxmox } from 'proxmox-api';
 import { Agent, buildConnector, fetch as undiciFetch, type RequestInit, type Response } from 'undici';
-import type { RunningSim } from '../../../simulator/index.js';
+import { startSimulator, type RunningSim } from '../../../simulator/index.js';
 
 export type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -163,3 +164,14 @@ export async function taskLog(api: Proxmox.Api, upid: string): Promise<string[]>
 }
 
 export const TEST_DATA_DIR = '.data/pve-sim-test';
+
+/** lab-2node on a free port with a manual clock: time moves only when a test advances it. */
+export function startManualLab(): Promise<RunningSim> {
+  return startSimulator({
+    scenario: 'lab-2node',
+    port: 0,
+    clock: { mode: 'manual' },
+    dataDir: TEST_DATA_DIR,
+    quiet: true,
+  });
+}
