@@ -2,15 +2,9 @@
 // time. A script is a generator that yields how many simulated seconds to wait before its next step.
 import type { EventQueue } from './events.js';
 
-export interface SimTask {
+/** A task: what its UPID encodes, plus how it is going. */
+export interface SimTask extends ParsedUpid {
   upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
   status: 'running' | 'stopped';
   exitstatus?: string;
   endtime?: number;
