@@ -4,9 +4,10 @@
 // nothing to do) and awaitTask waits for it while heartbeating.
 import { Context } from '@temporalio/activity';
 import {
+  encodeObservation,
   isOwnedBy,
   ownerMarker,
-  type ClusterSnapshot,
+  type Observation,
   type ContainerStatus,
   type ManagedScope,
 } from '../src/domain';
@@ -104,9 +105,9 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const done = (node: string): TaskRequest => ({ node, upid: null, note: 'already-done' });
 
   return {
-    /** The whole cluster in one GET /cluster/resources. */
-    async observeCluster(): Promise<ClusterSnapshot> {
-      return asActivity(() => pve.clusterSnapshot());
+    /** The whole cluster in one GET /cluster/resources, in the compact form history keeps. */
+    async observeCluster(): Promise<Observation> {
+      return asActivity(async () => encodeObservation(await pve.clusterSnapshot()));
     },
 
     /** Where the CT is and how it runs; null when it does not exist. */

@@ -1,34 +1,39 @@
-// clusterManagerWorkflow: the monitoring cycle as an entity workflow. Every cycleSeconds it observes the
-// cluster (one activity), decides with src/policy, and acts by starting sagas as child workflows that
-// run alongside the cycle; updates pause, resume, retune and approve while it runs.
+// clusterManagerWorkflow: the monitoring cycle as an entity workflow, a thin shell around the pure
+// round in src/policy/step.ts. Every cycleSeconds it observes the cluster (one activity), calls step,
+// and starts the commands as child sagas that run alongside the cycle; their outcomes go back into
+// the next step. Updates pause, resume, retune and approve while it runs.
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   containerOperationId,
-  type Action,
+  snapshotOf,
   type AutomationLevel,
   type ClusterSnapshot,
   type DropInput,
   type MigrateInput,
-  type OperationResult,
   type ScaleInput,
 } from '../src/domain';
 import {
-  decide,
-  labRules,
-  thresholdsProblem,
-  withActionFinished,
-  withActionsStarted,
-  withoutExpiredCooldowns,
-  type DecisionMemory,
+  approvalProblem,
+  approve,
+  emptyCore,
+  ruleNames,
+  ruleRegistry,
+  step,
+  withRecommendationsExpired,
+  type Command,
+  type EnabledRule,
+  type RuleBase,
+  type SagaOutcome,
 } from '../src/policy';
 import {
   approveUpdate,
@@ -39,18 +44,13 @@ import {
   setAutomationUpdate,
   setThresholdsUpdate,
   stopManagerUpdate,
-  type Decision,
+  type AutomationChange,
   type ManagerInput,
   type ManagerState,
 } from './messages';
-import {
-  approvable,
-  approvalProblem,
-  newDecisions,
-  trimmed,
-  withRecommendations,
-  withRecommendationsExpired,
-} from './manager/decisions';
+import { isLegacyManagerInput, runLegacyManager, type LegacyManagerInput } from './manager/legacy-v1';
+import { ManagerInputError, parseManagerInput } from './manager/input';
+import { DECISION_CORE_PATCH } from './manager/patches';
 import { detailsLine, summarize } from './manager/summary';
 import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from './saga-children';
 import { reads } from './sagas/activities';
@@ -62,6 +62,10 @@ export const DEFAULT_CYCLES_PER_RUN = 500;
 const AUTOMATION_LEVELS: readonly AutomationLevel[] = ['off', 'recommend', 'auto'];
 
 export async function clusterManagerWorkflow(input: ManagerInput): Promise<ManagerState> {
+  // A run that began under the lab-only manager replays on that code, then hands over.
+  if (!patched(DECISION_CORE_PATCH) && isLegacyManagerInput(input)) {
+    return (await runLegacyManager(input as unknown as LegacyManagerInput)) as unknown as ManagerState;
+  }
   const manager = new ClusterManager(input);
   manager.registerHandlers();
   return manager.run();
@@ -69,44 +73,46 @@ export async function clusterManagerWorkflow(input: ManagerInput): Promise<Manag
 
 /**
  * Continue-as-new waits for the sagas in flight first (they are bounded by maxConcurrent), so the
- * carried state never holds a child to re-adopt: the new run starts with nothing in flight, and
- * every decision's outcome is already recorded in the state it carries.
+ * carried state never holds a child to re-adopt.
  */
 class ClusterManager {
+  private readonly input: ManagerInput;
   private state: ManagerState;
   private snapshot: ClusterSnapshot | null = null;
-  /** Set by updates that should not wait for the next cycle (resume, approve, stop). */
+  /** Set by updates and finished sagas that should not wait for the next cycle. */
   private wake = false;
   private observing = false;
   private childrenRunning = 0;
+  private outcomes: SagaOutcome[] = [];
   private problem: string | undefined;
   private nextCycleAt = 0;
 
-  constructor(private readonly input: ManagerInput) {
-    const problem =
-      thresholdsProblem(input.policy, input.policy) ??
-      (input.cycleSeconds > 0 ? null : `cycleSeconds: expected a number > 0, got ${input.cycleSeconds}`) ??
-      (AUTOMATION_LEVELS.includes(input.automation)
-        ? null
-        : `automation: expected one of ${AUTOMATION_LEVELS.join(', ')}`);
-    if (problem) {
+  constructor(raw: unknown) {
+    let parsed: ReturnType<typeof parseManagerInput>;
+    try {
+      parsed = parseManagerInput(raw);
+    } catch (err) {
+      const message = err instanceof ManagerInputError ? err.message : String(err);
       throw ApplicationFailure.create({
         type: SagaFailureType.invalidInput,
-        message: `invalid input: ${problem}`,
+        message: `invalid input: ${message}`,
         nonRetryable: true,
       });
     }
-    this.state = input.carried ?? {
+    this.input = parsed.input;
+    const carried = this.input.carried;
+    this.state = carried ?? {
       runState: 'running',
-      automation: input.automation,
-      policy: input.policy,
+      automation: this.input.automation,
+      settings: this.input.settings,
+      rules: parsed.rules,
       cycle: 0,
-      decisions: [],
-      memory: { inFlight: [], cooldownUntil: {}, seed: input.seed >>> 0 },
+      core: emptyCore(this.input.seed),
     };
-    // A run never inherits children (see the class comment); in-flight memory from an older run
-    // would only block the budget forever.
-    this.state.memory.inFlight = [];
+    // A run never inherits children (see the class comment): nothing carried is still running.
+    this.state.core.decisions = this.state.core.decisions.map((d) =>
+      d.status === 'running' ? { ...d, status: 'expired', detail: 'the manager continued as new' } : d,
+    );
   }
 
   /** Before the first await, so no update or query sent at start is lost. */
@@ -135,17 +141,15 @@ class ClusterManager {
     setHandler(
       approveUpdate,
       (ids) => {
-        const approved = approvable(this.state.decisions, ids);
-        this.state.decisions = this.state.decisions.map((d) =>
-          approved.includes(d.id) ? { ...d, status: 'approved' } : d,
-        );
+        const { core, approved } = approve(this.state.core, ids);
+        this.state.core = core;
         this.wake = true;
         this.refreshDetails();
         return approved;
       },
       {
         validator: (ids) => {
-          const problem = approvalProblem(this.state.decisions, ids);
+          const problem = approvalProblem(this.state.core.decisions, ids);
           if (problem) throw new Error(problem);
         },
       },
@@ -153,43 +157,34 @@ class ClusterManager {
     setHandler(
       setThresholdsUpdate,
       (change) => {
-        this.state.policy = {
-          ...this.state.policy,
-          ...(change.migratePercent === undefined ? {} : { migratePercent: change.migratePercent }),
-          ...(change.dropPercent === undefined ? {} : { dropPercent: change.dropPercent }),
-        };
+        this.state.rules = { ...this.state.rules, lab: labWith(this.state.rules, change) };
         return this.state;
       },
-      {
-        validator: (change) => {
-          const problem = thresholdsProblem(this.state.policy, change);
-          if (problem) throw new Error(problem);
-        },
-      },
+      { validator: (change) => void labWith(this.state.rules, change) },
     );
     setHandler(
       setAutomationUpdate,
-      (level) => {
-        if (level !== this.state.automation && this.state.automation === 'recommend') {
-          this.state.decisions = withRecommendationsExpired(
-            this.state.decisions,
-            `automation changed to ${level}`,
-          );
+      (change) => {
+        const { level, rule } = automationChange(change, this.state.rules);
+        if (rule === undefined) {
+          if (level !== this.state.automation && this.state.automation === 'recommend') {
+            this.state.core.decisions = withRecommendationsExpired(
+              this.state.core.decisions,
+              `automation changed to ${level}`,
+            );
+          }
+          this.state.automation = level;
+        } else {
+          this.state.rules = {
+            ...this.state.rules,
+            [rule]: { ...this.state.rules[rule], automation: level } as RuleBase,
+          };
         }
-        this.state.automation = level;
         this.wake = true;
         this.refreshDetails();
         return this.state;
       },
-      {
-        validator: (level) => {
-          if (!AUTOMATION_LEVELS.includes(level)) {
-            throw new Error(
-              `automation: expected one of ${AUTOMATION_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
-            );
-          }
-        },
-      },
+      { validator: (change) => void automationChange(change, this.state.rules) },
     );
   }
 
@@ -204,17 +199,20 @@ class ClusterManager {
         this.nextCycleAt = Date.now() + this.input.cycleSeconds * 1000;
         await this.cycle();
         cycles++;
+      } else if (this.snapshot && (this.outcomes.length > 0 || this.hasApproved())) {
+        await this.round(false);
       }
-      if (this.active()) await this.startApproved();
       if (this.stopping()) break;
       if (cycles >= cyclesPerRun || workflowInfo().continueAsNewSuggested) {
         await condition(() => this.childrenRunning === 0);
         await condition(allHandlersFinished);
-        const { automation, policy } = this.state;
+        this.takeOutcomesWithoutRound();
+        const { automation, settings } = this.state;
         await continueAsNew<typeof clusterManagerWorkflow>({
           ...this.input,
           automation,
-          policy,
+          settings,
+          rules: this.state.rules,
           carried: this.state,
         });
       }
@@ -222,11 +220,12 @@ class ClusterManager {
         await condition(() => this.wake, Math.max(1, this.nextCycleAt - Date.now()));
       } else {
         // Paused or off: no timers at all, so an idle manager adds nothing to its history.
-        await condition(() => this.wake);
+        await condition(() => this.wake || this.outcomes.length > 0);
       }
     }
     // Stopping: start nothing new, let the sagas in flight finish and record their outcomes.
     await condition(() => this.childrenRunning === 0);
+    this.takeOutcomesWithoutRound();
     this.state.runState = 'stopped';
     this.refreshDetails();
     await condition(allHandlersFinished);
@@ -242,13 +241,16 @@ class ClusterManager {
     return this.state.runState === 'running' && this.state.automation !== 'off';
   }
 
-  /** observe → decide → act. Observation is exactly one activity; nothing else reads the API. */
+  private hasApproved(): boolean {
+    return this.active() && this.state.core.decisions.some((d) => d.status === 'approved');
+  }
+
+  /** observe → step → act. Observation is exactly one activity; nothing else reads the API. */
   private async cycle(): Promise<void> {
     const cycle = ++this.state.cycle;
     this.observing = true;
-    let snapshot: ClusterSnapshot;
     try {
-      snapshot = await reads.observeCluster();
+      this.snapshot = snapshotOf(await reads.observeCluster());
     } catch (err) {
       // A cluster that cannot be read is a reason to try again next cycle, never to end the manager.
       this.problem = `cycle ${cycle}: could not observe the cluster: ${failureText(err)}`;
@@ -259,82 +261,77 @@ class ClusterManager {
       this.observing = false;
     }
     this.problem = undefined;
-    this.snapshot = snapshot;
-    this.state.lastObservation = summarize(snapshot, this.state.policy);
+    const { scope, capacityBasis } = this.state.settings;
+    this.state.lastObservation = summarize(this.snapshot, scope, capacityBasis);
     // Paused (or turned off) while the observation was in flight: a paused manager acts on nothing.
     if (!this.active()) {
       this.refreshDetails();
       return;
     }
+    await this.round(true);
+  }
 
-    const memory = withoutExpiredCooldowns(this.memory());
-    const { actions, notes, seed } = decide(snapshot, this.state.policy, memory, labRules);
-    this.state.memory = { ...this.state.memory, cooldownUntil: memory.cooldownUntil, seed };
-    this.state.notes = notes;
-    for (const note of notes) log.info(note, { cycle });
-
-    const now = Date.now();
-    if (this.state.automation === 'recommend') {
-      this.state.decisions = withRecommendations(this.state.decisions, actions, cycle, now);
-    } else {
-      const decisions = newDecisions(actions, cycle, now, 'approved');
-      this.state.decisions = trimmed([...this.state.decisions, ...decisions]);
-      for (const d of decisions) {
-        if (this.active()) await this.start(d.id);
-        else this.update(d.id, { status: 'expired', detail: 'not started: the manager was paused first' });
-      }
+  /** One step of the round: outcomes in, commands out; `evaluate` asks the rules too. */
+  private async round(evaluate: boolean): Promise<void> {
+    const snapshot = this.snapshot;
+    if (!snapshot) return;
+    const outcomes = this.outcomes.splice(0);
+    const result = step({
+      core: this.state.core,
+      settings: this.state.settings,
+      automation: this.active() ? this.state.automation : 'off',
+      rules: this.enabledRules(),
+      snapshot,
+      cycle: this.state.cycle,
+      evaluate,
+      now: Date.now(),
+      outcomes,
+    });
+    this.state.core = result.core;
+    if (evaluate) {
+      this.state.notes = result.notes;
+      for (const note of result.notes) log.info(note, { cycle: this.state.cycle });
     }
+    for (const command of result.commands) await this.start(command);
     this.refreshDetails();
   }
 
-  /** Approved decisions (by a human, or by auto mode) wait here for a free slot of maxConcurrent. */
-  private async startApproved(): Promise<void> {
-    for (const d of this.state.decisions.filter((x) => x.status === 'approved')) {
-      if (!this.active()) return;
-      if (this.state.memory.inFlight.length >= this.state.policy.maxConcurrent) return;
-      await this.start(d.id);
-    }
+  private enabledRules(): EnabledRule[] {
+    return ruleNames.flatMap((name) => {
+      const config = this.state.rules[name];
+      return config?.enabled ? [{ rule: ruleRegistry[name], config }] : [];
+    });
   }
 
-  /** Starts one decision's saga; it then runs on its own while the cycle goes on. */
-  private async start(id: string): Promise<void> {
-    const decision = this.decision(id);
-    if (!decision || decision.status !== 'approved') return;
-    const { action } = decision;
-    if (action.kind === 'provision') {
-      // The manager has no container template; placing new containers is the generator's job.
-      this.update(id, { status: 'rejected', detail: 'the cluster manager does not provision containers' });
-      return;
-    }
+  /** Starts one command's saga; it then runs on its own while the cycle goes on. */
+  private async start(command: Command): Promise<void> {
+    const { action, decisionId } = command;
     const workflowId = containerOperationId(this.input.cluster, action.vmid);
-    // Counted in flight before the start is acknowledged, so nothing else takes the slot meanwhile.
-    this.setMemory(withActionsStarted(this.memory(), [action]));
-    this.update(id, { status: 'running', workflowId });
+    this.setDecision(decisionId, { workflowId });
     let handle: SagaHandle;
     try {
-      handle = await this.startSagaFor(action, workflowId);
+      handle = await this.startSagaFor(command, workflowId);
     } catch (err) {
-      // Not started, so no cooldown: cooldown 0 only takes it out of the in-flight list.
-      this.setMemory(withActionFinished(this.memory(), action, Date.now(), 0));
-      this.update(id, {
+      this.outcomes.push({
+        decisionId,
         status: 'rejected',
+        started: false,
+        at: Date.now(),
         detail: isAlreadyStarted(err)
           ? `skipped: another operation on CT ${action.vmid} is in flight (${workflowId})`
           : `could not start: ${failureText(err)}`,
       });
-      this.refreshDetails();
+      this.wake = true;
       return;
     }
     this.childrenRunning++;
-    void this.follow(id, action, handle);
+    void this.follow(decisionId, handle);
   }
 
-  private startSagaFor(
-    action: Exclude<Action, { kind: 'provision' }>,
-    workflowId: string,
-  ): Promise<SagaHandle> {
-    const { scope, admissionShare } = this.state.policy;
-    const reason = action.reason.slice(0, 500);
+  private startSagaFor(command: Command, workflowId: string): Promise<SagaHandle> {
+    const { action } = command;
+    const { scope, admissionShare } = this.state.settings;
+    const reason = `[${command.rule}] ${action.reason}`.slice(0, 500);
     switch (action.kind) {
       case 'migrate': {
         const input: MigrateInput = { vmid: action.vmid, target: action.to, scope, admissionShare, reason };
@@ -358,40 +355,77 @@ class ClusterManager {
     }
   }
 
-  /** Records the saga's outcome and starts the container's cooldown, whatever the outcome. */
-  private async follow(id: string, action: Action, handle: SagaHandle): Promise<void> {
+  /** Queues the saga's outcome for the next step, which starts the container's cooldown. */
+  private async follow(decisionId: string, handle: SagaHandle): Promise<void> {
+    let outcome: SagaOutcome;
     try {
-      const result: OperationResult = await handle.result();
-      this.update(id, { status: 'succeeded', detail: result.detail });
+      const result = await handle.result();
+      outcome = { decisionId, status: 'succeeded', detail: result.detail, started: true, at: Date.now() };
     } catch (err) {
-      this.update(id, { status: 'failed', detail: sagaFailureText(err) });
-    } finally {
-      this.setMemory(withActionFinished(this.memory(), action, Date.now(), this.state.policy.cooldownMs));
-      this.childrenRunning--;
-      // A freed slot may let an approved decision start before the next cycle.
-      this.wake = true;
-      this.refreshDetails();
+      outcome = { decisionId, status: 'failed', detail: sagaFailureText(err), started: true, at: Date.now() };
     }
+    this.outcomes.push(outcome);
+    this.childrenRunning--;
+    // A freed slot may let an approved decision start before the next cycle.
+    this.wake = true;
   }
 
-  private memory(): DecisionMemory {
-    return { now: Date.now(), ...this.state.memory };
+  /** Records outcomes when no round will run again in this run (stop, continue-as-new). */
+  private takeOutcomesWithoutRound(): void {
+    if (this.outcomes.length === 0 || !this.snapshot) return;
+    // Level off: nothing starts now; approved decisions wait for the next run.
+    this.state.core = step({
+      core: this.state.core,
+      settings: this.state.settings,
+      automation: 'off',
+      rules: [],
+      snapshot: this.snapshot,
+      cycle: this.state.cycle,
+      evaluate: false,
+      now: Date.now(),
+      outcomes: this.outcomes.splice(0),
+    }).core;
   }
 
-  private setMemory(memory: DecisionMemory): void {
-    const { inFlight, cooldownUntil, seed } = memory;
-    this.state.memory = { inFlight, cooldownUntil, seed };
-  }
-
-  private decision(id: string): Decision | undefined {
-    return this.state.decisions.find((d) => d.id === id);
-  }
-
-  private update(id: string, change: Partial<Decision>): void {
-    this.state.decisions = this.state.decisions.map((d) => (d.id === id ? { ...d, ...change } : d));
+  private setDecision(id: string, change: { workflowId: string }): void {
+    this.state.core.decisions = this.state.core.decisions.map((d) => (d.id === id ? { ...d, ...change } : d));
   }
 
   private refreshDetails(): void {
-    setCurrentDetails(detailsLine(this.state, this.problem));
+    setCurrentDetails(detailsLine({ ...this.state, decisions: this.state.core.decisions }, this.problem));
   }
+}
+
+/** The lab rule's config with new thresholds; throws with the field and the expected value. */
+function labWith(rules: Record<string, RuleBase>, change: unknown): RuleBase {
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) {
+    throw new Error('thresholds: expected an object with migratePercent, dropPercent or both');
+  }
+  const keys = Object.keys(change);
+  const unknown = keys.filter((k) => k !== 'migratePercent' && k !== 'dropPercent');
+  if (unknown.length > 0) {
+    throw new Error(`${unknown.join(', ')}: unknown threshold (expected migratePercent or dropPercent)`);
+  }
+  if (keys.length === 0) throw new Error('thresholds: expected migratePercent, dropPercent or both');
+  const parsed = ruleRegistry.lab.config.safeParse({ ...rules.lab, ...change });
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
+function automationChange(
+  change: AutomationChange,
+  rules: Record<string, RuleBase>,
+): { level: AutomationLevel; rule?: string } {
+  const { level, rule } = typeof change === 'string' ? { level: change, rule: undefined } : (change ?? {});
+  if (!AUTOMATION_LEVELS.includes(level as AutomationLevel)) {
+    throw new Error(
+      `automation: expected one of ${AUTOMATION_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
+    );
+  }
+  if (rule !== undefined && !(rule in rules)) {
+    throw new Error(`rule: expected one of ${Object.keys(rules).join(', ')}, got ${JSON.stringify(rule)}`);
+  }
+  return { level: level as AutomationLevel, ...(rule === undefined ? {} : { rule }) };
 }

@@ -12,7 +12,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ClusterSnapshot, ProvisionInput } from '../src/domain';
+import { snapshotOf, type ClusterSnapshot, type ProvisionInput } from '../src/domain';
 import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from '../src/policy';
 import {
   generatorStatusQuery,
@@ -186,7 +186,7 @@ class Generator {
     const at = Date.now();
     let snapshot: ClusterSnapshot;
     try {
-      snapshot = await reads.observeCluster();
+      snapshot = snapshotOf(await reads.observeCluster());
     } catch (err) {
       this.state.counters.failed++;
       this.record({

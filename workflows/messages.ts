@@ -2,9 +2,12 @@
 // shared with clients: the CLI and scripts import these definitions, the workflows set handlers.
 // Changes go through updates, so the caller learns at once whether they were accepted.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Action, ClusterSnapshot, ContainerTemplate } from '../src/domain';
-import type { ArrivalLaw, GeneratorPolicy, ManagerPolicy } from '../src/policy';
-import type { AutomationLevel } from '../src/domain';
+import type { AutomationLevel, ClusterSnapshot, ContainerTemplate } from '../src/domain';
+import type { ArrivalLaw, CoreSettings, GeneratorPolicy, ManagerCore, RuleBase } from '../src/policy';
+import type { ObservationSummary } from './manager/summary';
+
+export type { Decision, DecisionStatus } from '../src/policy';
+export type { ObservationSummary } from './manager/summary';
 
 // ---- generator ------------------------------------------------------------------------------
 
@@ -61,8 +64,11 @@ export const setArrivalUpdate = defineUpdate<GeneratorState, [ArrivalLaw]>('setA
 
 export interface ManagerInput {
   cluster: string;
-  policy: ManagerPolicy;
+  /** What every rule shares: scope, capacity basis, admission shares, budgets, cooldown. */
+  settings: CoreSettings;
   automation: AutomationLevel;
+  /** Each rule's config section by rule name (src/policy/rules/registry.ts); a rule left out takes its defaults. */
+  rules: Record<string, unknown>;
   cycleSeconds: number;
   seed: number;
   /** Cycles per run before continue-as-new (default 500); tests set it low to exercise the hand-over. */
@@ -72,48 +78,22 @@ export interface ManagerInput {
 
 export type ManagerRunState = 'running' | 'paused' | 'stopping' | 'stopped';
 
-export type DecisionStatus =
-  'recommended' | 'approved' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired';
-
-export interface Decision {
-  /** Stable id, e.g. "c12-1": cycle 12, first action. */
-  id: string;
-  cycle: number;
-  /** Epoch ms, workflow time. */
-  at: number;
-  action: Action;
-  status: DecisionStatus;
-  /** Saga workflow id once started. */
-  workflowId?: string;
-  /** Outcome or failure text once finished. */
-  detail?: string;
-}
-
-export interface ObservationSummary {
-  at: number;
-  nodes: Array<{
-    name: string;
-    status: string;
-    managedPercent: number;
-    usedPercent: number;
-    containers: number;
-  }>;
-  managedContainers: number;
-}
-
 export interface ManagerState {
   runState: ManagerRunState;
   automation: AutomationLevel;
-  policy: ManagerPolicy;
+  settings: CoreSettings;
+  /** Each rule's config, validated, by rule name. */
+  rules: Record<string, RuleBase>;
   cycle: number;
   lastObservation?: ObservationSummary;
-  /** The last 50 decisions, newest last. */
-  decisions: Decision[];
-  /** Why the last decide did nothing where a reader might expect an action (src/policy's notes). */
+  /** What the last round noted: why a rule did nothing, what was deferred and why. */
   notes?: string[];
-  /** Carried decision memory (in-flight actions, cooldowns, PRNG) for src/policy's decide(). */
-  memory: { inFlight: Action[]; cooldownUntil: Record<string, number>; seed: number };
+  /** Decisions (the last 50, newest last; running ones are in flight), cooldowns, rule states, PRNG. */
+  core: ManagerCore;
 }
+
+/** A change of the manager's automation level, or of one rule's. */
+export type AutomationChange = AutomationLevel | { level: AutomationLevel; rule?: string };
 
 export const managerStatusQuery = defineQuery<ManagerState>('managerStatus');
 /** The raw last snapshot, for `pve-autopilot status`-style views without another API call. */
@@ -123,12 +103,12 @@ export const resumeManagerUpdate = defineUpdate<ManagerState>('resumeManager');
 export const stopManagerUpdate = defineUpdate<ManagerState>('stopManager');
 /** Approve recommended decisions by id, or all with ["all"]; returns the ids approved. */
 export const approveUpdate = defineUpdate<string[], [string[]]>('approve');
-/** Validated: 0 < migratePercent <= dropPercent <= 100. */
+/** The lab rule's thresholds; validated like the config: 0 < migratePercent <= dropPercent <= 100. */
 export const setThresholdsUpdate = defineUpdate<
   ManagerState,
   [{ migratePercent?: number; dropPercent?: number }]
 >('setThresholds');
-export const setAutomationUpdate = defineUpdate<ManagerState, [AutomationLevel]>('setAutomation');
+export const setAutomationUpdate = defineUpdate<ManagerState, [AutomationChange]>('setAutomation');
 
 export function generatorWorkflowId(cluster: string): string {
   return `generator-${cluster}`;

@@ -45,7 +45,8 @@ export function problemsFromIssues(
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeysAt(schema, issue.path);
       for (const key of issue.keys) {
-        problems.push({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(key, allowed) });
+        const path = formatPath([...issue.path, key]);
+        problems.push({ path, message: MOVED[path] ?? unknownKeyMessage(key, allowed) });
       }
       continue;
     }
@@ -98,6 +99,13 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   return String(value);
 }
+
+/** Settings that moved when the lab's policy became a rule of its own: say where they went. */
+const MOVED: Readonly<Record<string, string>> = {
+  'manager.thresholds': 'moved: set lab.migratePercent and lab.dropPercent instead',
+  'manager.migrateChoice': 'moved: set lab.migrateChoice instead',
+  'manager.dropMode': 'moved: set lab.dropMode instead',
+};
 
 function unknownKeyMessage(key: string, allowed: readonly string[]): string {
   const close = allowed

@@ -1,7 +1,14 @@
 // The config turned into the plain-JSON policies that workflows carry and src/policy decides with.
 
 import type { ManagedScope } from '../domain';
-import type { ArrivalLaw, GeneratorPolicy, ManagerPolicy } from '../policy';
+import {
+  ruleNames,
+  type ArrivalLaw,
+  type CoreSettings,
+  type GeneratorPolicy,
+  type RuleBase,
+  type RuleName,
+} from '../policy';
 import type { Config } from './schema';
 
 export function managedScopeOf(config: Config): ManagedScope {
@@ -9,19 +16,27 @@ export function managedScopeOf(config: Config): ManagedScope {
   return { vmidMin, vmidMax, ...(pool === undefined ? {} : { pool }), ...(tag === undefined ? {} : { tag }) };
 }
 
-export function managerPolicyOf(config: Config): ManagerPolicy {
+/** The settings every rule of the manager shares, from the manager section. */
+export function coreSettingsOf(config: Config): CoreSettings {
   const m = config.manager;
   return {
     scope: managedScopeOf(config),
     capacityBasis: m.capacityBasis,
-    migratePercent: m.thresholds.migratePercent,
-    dropPercent: m.thresholds.dropPercent,
-    migrateChoice: m.migrateChoice,
-    dropMode: m.dropMode,
-    maxConcurrent: m.maxConcurrent,
-    cooldownMs: m.cooldownSeconds * 1000,
     admissionShare: m.admissionShare,
+    cpuShare: m.cpuAdmissionShare,
+    maxConcurrent: m.maxConcurrent,
+    maxPerNode: m.maxPerNode,
+    maxPerKind: { ...m.maxPerKind },
+    cooldownMs: m.cooldownSeconds * 1000,
+    drainedNodes: [],
   };
+}
+
+/** Each rule's config section, by rule name, as the manager workflow takes them. */
+export function ruleConfigsOf(config: Config): Record<RuleName, RuleBase> {
+  const configs: Partial<Record<RuleName, RuleBase>> = {};
+  for (const name of ruleNames) configs[name] = { ...config[name] };
+  return configs as Record<RuleName, RuleBase>;
 }
 
 /** The generator measures its limit on the manager's capacity basis, as the lab did. */

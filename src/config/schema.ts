@@ -15,8 +15,14 @@ import {
   share,
   whenFieldsValid,
 } from './fields';
+import { ruleNames, ruleRegistry, type RuleName } from '../policy/rules/registry';
 
 const DAY_SECONDS = 86_400;
+
+/** One top-level section per rule of the registry, e.g. `lab:`, each with the rule's defaults. */
+const ruleSections = Object.fromEntries(
+  ruleNames.map((name) => [name, ruleRegistry[name].config.prefault({})]),
+) as { [K in RuleName]: z.ZodPrefault<(typeof ruleRegistry)[K]['config']> };
 
 // Same formats as src/proxmox's pveConnectionSchema, so a bad value is caught here, with its path.
 const UUID_LOWER = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -44,27 +50,20 @@ export const scopeSchema = section({
   }
 }, whenFieldsValid);
 
-const thresholdsSchema = section({
-  migratePercent: numberBetween(0, 100).default(8),
-  dropPercent: numberBetween(0, 100).default(12),
-}).superRefine((t, ctx) => {
-  // Dropping before migrating has had its chance is a typo (1.2 for 12), not a policy.
-  if (t.dropPercent < t.migratePercent) {
-    const expected = `expected a number between manager.thresholds.migratePercent (${t.migratePercent}) and 100`;
-    reject(ctx, 'dropPercent', expected, t.dropPercent);
-  }
-}, whenFieldsValid);
-
 export const managerSchema = section({
   automation: oneOf(['off', 'recommend', 'auto']).default('auto'),
   cycleSeconds: positiveNumber(DAY_SECONDS).default(10),
   capacityBasis: oneOf(['allocated', 'used']).default('allocated'),
-  thresholds: thresholdsSchema.prefault({}),
-  migrateChoice: oneOf(['random', 'best-fit']).default('best-fit'),
-  dropMode: oneOf(['stop', 'destroy']).default('destroy'),
   maxConcurrent: integerBetween(1, 64).default(2),
+  maxPerNode: integerBetween(1, 64).default(2),
+  maxPerKind: section({
+    migrate: integerBetween(1, 64).optional(),
+    scale: integerBetween(1, 64).optional(),
+    drop: integerBetween(1, 64).optional(),
+  }).prefault({}),
   cooldownSeconds: numberBetween(0, DAY_SECONDS).default(60),
   admissionShare: share().default(0.9),
+  cpuAdmissionShare: share().default(0.9),
 });
 
 const arrivalSchema = section({
@@ -185,6 +184,7 @@ export const configSchema = section({
   cluster: clusterSchema.prefault({}),
   scope: scopeSchema.prefault({}),
   manager: managerSchema.prefault({}),
+  ...ruleSections,
   generator: generatorSchema.prefault({}),
   container: containerSchema.prefault({}),
   temporal: temporalSchema.prefault({}),

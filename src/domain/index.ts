@@ -3,3 +3,4 @@ export * from './action';
 export * from './managed';
 export * from './operations';
 export * from './pve-failures';
+export * from './observation';

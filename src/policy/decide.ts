@@ -7,9 +7,9 @@ import { actionableContainers } from './eligibility';
 import { actionVmid, type DecisionMemory } from './memory';
 import { projectInFlight } from './projection';
 import { createRandom } from './random';
-import { labRules, type ManagerPolicy, type Rule, type RuleContext } from './rules';
+import { labRules, type ManagerPolicy, type LabRule, type RuleContext } from './rules';
 
-export interface Decision {
+export interface LabDecision {
   actions: Action[];
   notes: string[];
   /** PRNG state after this decision's draws: store it in memory for the next cycle. */
@@ -20,8 +20,8 @@ export function decide(
   snapshot: ClusterSnapshot,
   policy: ManagerPolicy,
   memory: DecisionMemory,
-  rules: readonly Rule[] = labRules,
-): Decision {
+  rules: readonly LabRule[] = labRules,
+): LabDecision {
   const random = createRandom(memory.seed);
   const notes: string[] = [];
   const ctx = createRuleContext(snapshot, policy, memory, {
@@ -71,5 +71,5 @@ export function createRuleContext(
   const measured = nodeLoads(snapshot, policy.scope, policy.capacityBasis);
   const loads = projectInFlight(measured, snapshot, policy.scope, policy.capacityBasis, memory.inFlight);
   const actionable = actionableContainers(snapshot, policy.scope, memory, loads);
-  return { snapshot, policy, memory, loads, actionable, random: effects.random, note: effects.note };
+  return { policy, loads, actionable, random: effects.random, note: effects.note };
 }

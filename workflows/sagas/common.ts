@@ -1,7 +1,7 @@
 // What the sagas on one existing container share beyond Saga: the preflight (exists, managed, free
 // of locks, on a reachable node) and a task handle a compensation can wait on after a cancel.
 import type { ManagedScope } from '../../src/domain';
-import { isManaged } from '../../src/domain';
+import { isManaged, snapshotOf } from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { reads, waits } from './activities';
 import type { Saga } from './saga';
@@ -12,7 +12,7 @@ export async function preflightContainer(
   vmid: number,
   scope: ManagedScope,
 ): Promise<ContainerFacts> {
-  const snapshot = await reads.observeCluster();
+  const snapshot = snapshotOf(await reads.observeCluster());
   const ct = snapshot.containers.find((c) => c.vmid === vmid);
   if (!ct) return saga.refuse(`CT ${vmid} does not exist`);
   if (!isManaged(ct, scope)) return saga.refuse(`CT ${vmid} is not managed by pve-autopilot`);

@@ -2,7 +2,7 @@
 // preflight → shutdown (if running) → offline migrate → start on the target (if it was running) →
 // verify. Any failure puts it back on its source in its original run state; when even that fails
 // the run ends needs-attention. Mode `restart` uses PVE's own single restart-migration task instead.
-import { migrateInputSchema, type MigrateInput, type OperationResult } from '../../src/domain';
+import { migrateInputSchema, snapshotOf, type MigrateInput, type OperationResult } from '../../src/domain';
 import { migrationRefusal } from '../../src/policy';
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
@@ -15,7 +15,7 @@ export async function migrateContainerWorkflow(raw: MigrateInput): Promise<Opera
   const saga: Saga = new Saga('migrate', vmid, null);
 
   saga.at('preflight', `to ${target}`);
-  const snapshot = await reads.observeCluster();
+  const snapshot = snapshotOf(await reads.observeCluster());
   const refusal = migrationRefusal(snapshot, input);
   if (refusal) saga.refuse(refusal);
   const before = await reads.readContainer({ vmid });

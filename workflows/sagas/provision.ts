@@ -3,7 +3,13 @@
 // else took meanwhile is skipped for the next one; any failure stops and destroys what this run
 // created, and never touches a container it did not create.
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
+import {
+  isOwnedBy,
+  provisionInputSchema,
+  snapshotOf,
+  type OperationResult,
+  type ProvisionInput,
+} from '../../src/domain';
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { InFlight } from './common';
@@ -24,7 +30,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   const saga: Saga = new Saga('provision', null, node);
 
   saga.at('preflight', `${input.memoryMiB} MiB on ${node}`);
-  const snapshot = await reads.observeCluster();
+  const snapshot = snapshotOf(await reads.observeCluster());
   const target = snapshot.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);

@@ -1,7 +1,6 @@
 // `pve-autopilot manager ...`: start the cluster manager from the config, pause, resume, stop it,
 // approve its recommendations, and read its last observation and decisions.
-import { managerPolicyOf } from '../../config';
-import type { Action } from '../../domain';
+import { coreSettingsOf, ruleConfigsOf } from '../../config';
 import {
   approveUpdate,
   managerStatusQuery,
@@ -15,6 +14,7 @@ import type { Command } from '../args';
 import type { Context } from '../context';
 import { ExitCode } from '../exit-codes';
 import { line, printJson, showPercent, table } from '../output';
+import { formatAction } from '../../policy';
 import {
   askLoop,
   clock,
@@ -36,7 +36,10 @@ export async function managerCommand(ctx: Context, command: ManagerCommand): Pro
       const input = managerInput(ctx, command);
       const summary =
         `cluster manager: automation ${input.automation}, a cycle every ${input.cycleSeconds} s, ` +
-        `migrate over ${input.policy.migratePercent} %, drop over ${input.policy.dropPercent} %`;
+        `rules ${Object.entries(input.rules)
+          .filter(([, r]) => (r as { enabled?: boolean }).enabled)
+          .map(([name]) => name)
+          .join(', ')}`;
       return startLoop(ctx, managerLoop, input, summary);
     }
     case 'status':
@@ -64,7 +67,8 @@ export function managerInput(
   const { config } = ctx;
   return {
     cluster: ctx.cluster,
-    policy: managerPolicyOf(config),
+    settings: coreSettingsOf(config),
+    rules: ruleConfigsOf(config),
     automation: command.automation ?? config.manager.automation,
     cycleSeconds: config.manager.cycleSeconds,
     seed: command.seed ?? randomSeed(),
@@ -125,16 +129,24 @@ async function managerStatus(ctx: Context): Promise<number> {
 
 function printState(ctx: Context, state: ManagerState, workflowId: string): void {
   const out = ctx.io.stdout;
-  const p = state.policy;
+  const lab = state.rules.lab as { migratePercent?: number; dropPercent?: number } | undefined;
   line(
     out,
     `Cluster manager of cluster ${ctx.cluster}: ${state.runState}, automation ${state.automation}, cycle ${state.cycle}`,
   );
   line(out, `  workflow ${workflowId}  ${ctx.workflowUrl(workflowId)}`);
-  line(
-    out,
-    `  thresholds: migrate over ${p.migratePercent} %, drop over ${p.dropPercent} % (${p.capacityBasis} memory)`,
-  );
+  for (const [name, rule] of Object.entries(state.rules)) {
+    line(
+      out,
+      `  rule ${name}: ${rule.enabled ? `automation ${rule.automation}, priority ${rule.priority}` : 'disabled'}`,
+    );
+  }
+  if (lab?.migratePercent !== undefined) {
+    line(
+      out,
+      `  thresholds: migrate over ${lab.migratePercent} %, drop over ${lab.dropPercent} % (${state.settings.capacityBasis} memory)`,
+    );
+  }
   const obs = state.lastObservation;
   if (obs !== undefined) {
     line(out);
@@ -156,7 +168,7 @@ function printState(ctx: Context, state: ManagerState, workflowId: string): void
   }
   for (const note of state.notes ?? []) line(out, `  note: ${note}`);
   line(out);
-  const decisions = state.decisions.slice(-SHOWN_DECISIONS);
+  const decisions = state.core.decisions.slice(-SHOWN_DECISIONS);
   if (decisions.length === 0) {
     line(out, 'Decisions: none yet');
     return;
@@ -170,7 +182,7 @@ function printState(ctx: Context, state: ManagerState, workflowId: string): void
         d.id,
         clock(d.at),
         d.status,
-        describeAction(d.action),
+        formatAction(d.action),
         d.detail ?? d.action.reason,
       ]),
     ),
@@ -178,24 +190,5 @@ function printState(ctx: Context, state: ManagerState, workflowId: string): void
   if (decisions.some((d) => d.status === 'recommended')) {
     line(out);
     line(out, 'Approve with: pve-autopilot manager approve ID... (or --all)');
-  }
-}
-
-export function describeAction(action: Action): string {
-  switch (action.kind) {
-    case 'migrate':
-      return `migrate CT ${action.vmid} ${action.from} → ${action.to}`;
-    case 'drop':
-      return `drop CT ${action.vmid} on ${action.node} (${action.mode})`;
-    case 'scale': {
-      const parts = [
-        action.cores === undefined ? '' : `cores ${action.cores}`,
-        action.memoryMiB === undefined ? '' : `memory ${action.memoryMiB} MiB`,
-        action.swapMiB === undefined ? '' : `swap ${action.swapMiB} MiB`,
-      ].filter(Boolean);
-      return `scale CT ${action.vmid} on ${action.node}: ${parts.join(', ')}`;
-    }
-    case 'provision':
-      return `provision ${action.memoryMiB} MiB on ${action.node}`;
   }
 }

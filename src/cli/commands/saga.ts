@@ -94,7 +94,7 @@ async function start(
         const input = {
           vmid,
           scope,
-          mode: command.mode ?? ctx.config.manager.dropMode,
+          mode: command.mode ?? ctx.config.lab.dropMode,
           snapshotFirst: command.snapshotFirst,
           reason: REASON,
         };

@@ -1,8 +1,7 @@
 // The contract between decide and its rules: what a rule sees, and what a rule is.
 
-import type { Action, ClusterSnapshot, ContainerState, DropMode, ManagedScope } from '../../domain';
+import type { Action, ContainerState, DropMode, ManagedScope } from '../../domain';
 import type { CapacityBasis, NodeLoad } from '../capacity';
-import type { DecisionMemory } from '../memory';
 
 /** `random` picks the container with a draw, as the lab did; `best-fit` evens the load best. */
 export type MigrateChoice = 'random' | 'best-fit';
@@ -25,10 +24,14 @@ export interface ManagerPolicy {
   admissionShare: number;
 }
 
+/** What the lab's drop and migrate rules read of the policy. */
+export type LabPolicy = Pick<
+  ManagerPolicy,
+  'capacityBasis' | 'migratePercent' | 'dropPercent' | 'migrateChoice' | 'dropMode' | 'admissionShare'
+>;
+
 export interface RuleContext {
-  readonly snapshot: ClusterSnapshot;
-  readonly policy: ManagerPolicy;
-  readonly memory: DecisionMemory;
+  readonly policy: LabPolicy;
   /** Online nodes, sorted by name, with operations in flight counted as done. */
   readonly loads: readonly NodeLoad[];
   /** The only containers a rule may act on, sorted by vmid. */
@@ -40,4 +43,4 @@ export interface RuleContext {
 }
 
 /** A rule proposes actions, each with a reason; decide enforces scope and the concurrency budget. */
-export type Rule = (ctx: RuleContext) => Action[];
+export type LabRule = (ctx: RuleContext) => Action[];

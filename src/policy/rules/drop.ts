@@ -4,9 +4,9 @@
 import type { Action, ContainerState } from '../../domain';
 import { loadPercent, nodesPassing } from '../capacity';
 import { formatLoad, formatPercent, formatUptime } from '../format';
-import type { Rule } from './context';
+import type { LabRule } from './context';
 
-export const dropRule: Rule = (ctx) => {
+export const dropRule: LabRule = (ctx) => {
   const { policy, loads } = ctx;
   if (loads.length === 0) return [];
   if (nodesPassing(loads, policy.dropPercent).length < loads.length) return [];

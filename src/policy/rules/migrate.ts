@@ -13,7 +13,7 @@ import {
 } from '../capacity';
 import { formatLoad, formatMiB, formatPercent } from '../format';
 import { pickUniform } from '../pick';
-import type { ManagerPolicy, Rule } from './context';
+import type { LabPolicy, LabRule } from './context';
 
 interface Move {
   ct: ContainerState;
@@ -21,7 +21,7 @@ interface Move {
   bytes: number;
 }
 
-export const migrateRule: Rule = (ctx) => {
+export const migrateRule: LabRule = (ctx) => {
   const { policy } = ctx;
   // A working copy: each chosen move changes the loads the next source sees.
   const loads = ctx.loads.map((l) => ({ ...l }));
@@ -65,7 +65,7 @@ function admissibleMoves(
   actionable: readonly ContainerState[],
   source: NodeLoad,
   targets: readonly NodeLoad[],
-  policy: ManagerPolicy,
+  policy: LabPolicy,
 ): Move[] {
   const moves: Move[] = [];
   for (const ct of actionable) {

@@ -4,7 +4,8 @@ import {
   arrivalLawOf,
   defaultConfig,
   generatorPolicyOf,
-  managerPolicyOf,
+  coreSettingsOf,
+  ruleConfigsOf,
   parseConfig,
   type Config,
 } from '../../../src/config';
@@ -21,12 +22,21 @@ describe('defaults', () => {
         automation: 'auto',
         cycleSeconds: 10,
         capacityBasis: 'allocated',
-        thresholds: { migratePercent: 8, dropPercent: 12 },
-        migrateChoice: 'best-fit',
-        dropMode: 'destroy',
         maxConcurrent: 2,
+        maxPerNode: 2,
+        maxPerKind: {},
         cooldownSeconds: 60,
         admissionShare: 0.9,
+        cpuAdmissionShare: 0.9,
+      },
+      lab: {
+        enabled: true,
+        automation: 'auto',
+        priority: 40,
+        migratePercent: 8,
+        dropPercent: 12,
+        migrateChoice: 'best-fit',
+        dropMode: 'destroy',
       },
       generator: {
         limitPercent: 16,
@@ -51,8 +61,8 @@ describe('defaults', () => {
   });
 
   it('fill in the rest of a section that sets only one key', () => {
-    const config = parseConfig('manager:\n  thresholds:\n    migratePercent: 5\n', {});
-    expect(config.manager.thresholds).toEqual({ migratePercent: 5, dropPercent: 12 });
+    const config = parseConfig('lab:\n  migratePercent: 5\n', {});
+    expect(config.lab).toMatchObject({ migratePercent: 5, dropPercent: 12, enabled: true });
     expect(config.manager.cycleSeconds).toBe(10);
   });
 
@@ -62,16 +72,27 @@ describe('defaults', () => {
 
   it('turn into the lab manager and generator policies', () => {
     const config = defaultConfig();
-    expect(managerPolicyOf(config)).toEqual({
+    expect(coreSettingsOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',
-      migratePercent: 8,
-      dropPercent: 12,
-      migrateChoice: 'best-fit',
-      dropMode: 'destroy',
-      maxConcurrent: 2,
-      cooldownMs: 60_000,
       admissionShare: 0.9,
+      cpuShare: 0.9,
+      maxConcurrent: 2,
+      maxPerNode: 2,
+      maxPerKind: {},
+      cooldownMs: 60_000,
+      drainedNodes: [],
+    });
+    expect(ruleConfigsOf(config)).toEqual({
+      lab: {
+        enabled: true,
+        automation: 'auto',
+        priority: 40,
+        migratePercent: 8,
+        dropPercent: 12,
+        migrateChoice: 'best-fit',
+        dropMode: 'destroy',
+      },
     });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
@@ -94,7 +115,7 @@ describe('defaults', () => {
 
   it('carry the managed pool and tag into the policies', () => {
     const config = parseConfig('scope: { pool: lab, tag: autopilot }\n', {});
-    expect(managerPolicyOf(config).scope).toEqual({
+    expect(coreSettingsOf(config).scope).toEqual({
       vmidMin: 1400,
       vmidMax: 1499,
       pool: 'lab',

@@ -16,33 +16,30 @@ function errorOf(yaml: string, env: Record<string, string> = {}): string {
 describe('a bad value is rejected with its field path, what was expected and what was found', () => {
   it.each([
     [
-      'manager:\n  thresholds:\n    migratePercent: abc\n',
-      'config error: manager.thresholds.migratePercent: expected a number between 0 and 100, got "abc"',
+      'lab:\n  migratePercent: abc\n',
+      'config error: lab.migratePercent: expected a number between 0 and 100, got "abc"',
     ],
     [
       'generator:\n  limitPercent: 0\n',
       'config error: generator.limitPercent: expected a number greater than 0 and at most 100, got 0',
     ],
     [
-      'manager:\n  thresholds:\n    migratePercent: 101\n',
-      'config error: manager.thresholds.migratePercent: expected a number between 0 and 100, got 101',
+      'lab:\n  migratePercent: 101\n',
+      'config error: lab.migratePercent: expected a number between 0 and 100, got 101',
     ],
     [
-      'manager:\n  thresholds:\n    dropPercent: 1.2\n',
-      'config error: manager.thresholds.dropPercent: expected a number between manager.thresholds.migratePercent (8) and 100, got 1.2',
+      'lab:\n  dropPercent: 1.2\n',
+      'config error: lab.dropPercent: expected a number between lab.migratePercent (8) and 100, got 1.2',
     ],
     [
       'manager:\n  automation: on\n',
       'config error: manager.automation: expected one of off, recommend, auto, got "on"',
     ],
     [
-      'manager:\n  migrateChoice: worst-fit\n',
-      'config error: manager.migrateChoice: expected one of random, best-fit, got "worst-fit"',
+      'lab:\n  migrateChoice: worst-fit\n',
+      'config error: lab.migrateChoice: expected one of random, best-fit, got "worst-fit"',
     ],
-    [
-      'manager:\n  dropMode: kill\n',
-      'config error: manager.dropMode: expected one of stop, destroy, got "kill"',
-    ],
+    ['lab:\n  dropMode: kill\n', 'config error: lab.dropMode: expected one of stop, destroy, got "kill"'],
     [
       'manager:\n  capacityBasis: free\n',
       'config error: manager.capacityBasis: expected one of allocated, used, got "free"',
@@ -175,10 +172,10 @@ describe('a bad value is rejected with its field path, what was expected and wha
   });
 
   it('reports every problem of a file at once, one per line', () => {
-    const message = errorOf('manager:\n  maxConcurrent: 0\n  dropMode: kill\nproxmox:\n  port: x\n');
+    const message = errorOf('manager:\n  maxConcurrent: 0\nlab:\n  dropMode: kill\nproxmox:\n  port: x\n');
     expect(message.split('\n')).toEqual([
-      'config error: manager.dropMode: expected one of stop, destroy, got "kill"',
       'config error: manager.maxConcurrent: expected an integer between 1 and 64, got 0',
+      'config error: lab.dropMode: expected one of stop, destroy, got "kill"',
       'config error: proxmox.port: expected an integer between 1 and 65535, got "x"',
     ]);
   });
@@ -209,8 +206,12 @@ describe('unknown keys', () => {
   it.each([
     ['manger: {}\n', 'config error: manger: unknown setting; did you mean "manager"?'],
     [
-      'manager:\n  thresholds:\n    migratePrecent: 5\n',
-      'config error: manager.thresholds.migratePrecent: unknown setting; did you mean "migratePercent"?',
+      'lab:\n  migratePrecent: 5\n',
+      'config error: lab.migratePrecent: unknown setting; did you mean "migratePercent"?',
+    ],
+    [
+      'manager:\n  thresholds:\n    migratePercent: 5\n',
+      'config error: manager.thresholds: moved: set lab.migratePercent and lab.dropPercent instead',
     ],
     [
       'proxmox:\n  token_secret: x\n',

@@ -7,7 +7,7 @@ import {
   footprintBytes,
   labRules,
   type ManagerPolicy,
-  type Rule,
+  type LabRule,
 } from '../../../src/policy';
 import { memoryArb, policyArb, snapshotArb } from './arbitraries';
 import { ct, labPolicy, memory, node, snapshot } from './fixtures';
@@ -66,7 +66,7 @@ describe('decide', () => {
   });
 
   it('ignores, with a note, a rule that proposes an action outside the managed scope', () => {
-    const rogue: Rule = () => [{ kind: 'drop', vmid: 1399, node: 'a', mode: 'destroy', reason: 'rogue' }];
+    const rogue: LabRule = () => [{ kind: 'drop', vmid: 1399, node: 'a', mode: 'destroy', reason: 'rogue' }];
     const cluster = snapshot([node('a')], [ct(1399, 'a', 512)]);
     const { actions, notes } = decide(cluster, labPolicy(), memory(), [rogue]);
     expect(actions).toEqual([]);
@@ -74,8 +74,8 @@ describe('decide', () => {
   });
 
   it('keeps only the first of two actions that rules propose for one container', () => {
-    const stop: Rule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'stop', reason: 'first' }];
-    const destroy: Rule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'destroy', reason: 'second' }];
+    const stop: LabRule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'stop', reason: 'first' }];
+    const destroy: LabRule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'destroy', reason: 'second' }];
     const cluster = snapshot([node('a')], [ct(1400, 'a', 512)]);
     expect(decide(cluster, labPolicy(), memory(), [stop, destroy]).actions).toMatchObject([
       { reason: 'first' },

@@ -6,7 +6,7 @@ import {
   emptyMemory,
   type DecisionMemory,
   type ManagerPolicy,
-  type Rule,
+  type LabRule,
 } from '../../../src/policy';
 
 export const MiB = 1024 * 1024;
@@ -77,7 +77,7 @@ export function memory(overrides: Partial<DecisionMemory> = {}): DecisionMemory 
 
 /** Runs one rule alone, with the draws it should see, and collects its notes. */
 export function runRule(
-  rule: Rule,
+  rule: LabRule,
   cluster: ClusterSnapshot,
   policy: ManagerPolicy,
   mem: DecisionMemory = memory(),

@@ -1,7 +1,25 @@
 // The manager's decision log as plain JSON: recording, de-duplicating recommendations, expiring and
 // trimming. Pure functions over arrays, so the workflow's state stays carryable.
-import type { Action } from '../../src/domain';
-import type { Decision, DecisionStatus } from '../messages';
+import type { Action } from '../domain';
+
+export type DecisionStatus =
+  'recommended' | 'approved' | 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired';
+
+export interface Decision {
+  /** Stable id, e.g. "c12-1": cycle 12, first action. */
+  id: string;
+  cycle: number;
+  /** Epoch ms, workflow time. */
+  at: number;
+  action: Action;
+  status: DecisionStatus;
+  /** The rule that proposed it (absent in decisions recorded before rules had names). */
+  rule?: string;
+  /** Saga workflow id once started. */
+  workflowId?: string;
+  /** Outcome or failure text once finished. */
+  detail?: string;
+}
 
 export const MAX_DECISIONS = 50;
 

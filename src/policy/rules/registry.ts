@@ -1,0 +1,13 @@
+// Every rule the manager can run, in the order that breaks ties between equal priorities. Adding a
+// rule is one line here, plus its own file and its config section (built in that file).
+
+import type { AnyRule } from '../rule';
+import { labRule } from './lab';
+
+export const ruleRegistry = {
+  lab: labRule,
+} as const satisfies Record<string, AnyRule>;
+
+export type RuleName = keyof typeof ruleRegistry;
+
+export const ruleNames = Object.keys(ruleRegistry) as RuleName[];
