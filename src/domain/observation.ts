@@ -20,7 +20,6 @@ const Col = {
   pool: 10,
   tags: 11,
   lock: 12,
-  name: 13,
 } as const;
 
 const RUNNING = 1;
@@ -28,17 +27,18 @@ const TEMPLATE = 2;
 /** CPU shares are kept to 1/10000: finer digits are noise and cost bytes. */
 const CPU_SCALE = 10_000;
 const KiB = 1024;
+const MiB = 1024 * 1024;
 
 export interface Observation {
   format: 'compact-1';
   takenAt: number;
   nodes: NodeState[];
-  /** Pools, tag lists (joined with ';'), locks and names, each stored once and referred to by index. */
+  /** Pools, tag lists (joined with ';') and locks, each stored once and referred to by index. */
   strings: string[];
   /**
    * One row per container: vmid, node index, flags (1 running, 2 template), cpu × 10000, maxcpu,
-   * mem KiB, maxmem KiB, disk KiB, maxdisk KiB, uptime s, then string indexes (-1 for none) of pool,
-   * tags, lock and name. The name is left out (-1) when it is the PVE default `CT<vmid>`.
+   * mem KiB, maxmem MiB (PVE configures it in MiB), disk MiB, maxdisk MiB, uptime s, then string
+   * indexes (-1 for none) of pool, tags and lock. Names are left out: decoded as `CT<vmid>`.
    */
   containers: number[][];
 }
@@ -73,14 +73,13 @@ export function encodeObservation(snapshot: ClusterSnapshot): Observation {
       Math.round(ct.cpu * CPU_SCALE),
       ct.maxcpu,
       Math.round(ct.mem / KiB),
-      Math.round(ct.maxmem / KiB),
-      Math.round(ct.disk / KiB),
-      Math.round(ct.maxdisk / KiB),
+      Math.round(ct.maxmem / MiB),
+      Math.round(ct.disk / MiB),
+      Math.round(ct.maxdisk / MiB),
       ct.uptime,
       ref(ct.pool),
       ref(ct.tags.length > 0 ? ct.tags.join(';') : undefined),
       ref(ct.lock),
-      ref(ct.name === `CT${ct.vmid}` ? undefined : ct.name),
     ];
   });
   return {
@@ -101,15 +100,16 @@ export function decodeObservation(obs: Observation): ClusterSnapshot {
     const tags = str(row[Col.tags]);
     const ct: ContainerState = {
       vmid,
-      name: str(row[Col.name]) ?? `CT${vmid}`,
+      // Names are for people; the rules never read them, and one per container is most of the bytes.
+      name: `CT${vmid}`,
       node: obs.nodes[row[Col.node] as number]?.name ?? '',
       status: flags & RUNNING ? 'running' : 'stopped',
       cpu: (row[Col.cpu] ?? 0) / CPU_SCALE,
       maxcpu: row[Col.maxcpu] ?? 0,
       mem: (row[Col.mem] ?? 0) * KiB,
-      maxmem: (row[Col.maxmem] ?? 0) * KiB,
-      disk: (row[Col.disk] ?? 0) * KiB,
-      maxdisk: (row[Col.maxdisk] ?? 0) * KiB,
+      maxmem: (row[Col.maxmem] ?? 0) * MiB,
+      disk: (row[Col.disk] ?? 0) * MiB,
+      maxdisk: (row[Col.maxdisk] ?? 0) * MiB,
       uptime: row[Col.uptime] ?? 0,
       tags: tags === undefined ? [] : tags.split(';'),
       template: (flags & TEMPLATE) !== 0,

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Upid } from '../../src/proxmox';
 import { containerOperationId, type AutomationLevel, type MigrateInput } from '../../src/domain';
-import type { ManagerPolicy } from '../../src/policy';
+import type { CoreSettings, Decision } from '../../src/policy';
 import type { clusterManagerWorkflow } from '../../workflows/cluster-manager';
 import type { migrateContainerWorkflow } from '../../workflows/sagas/migrate';
 import {
@@ -20,7 +20,6 @@ import {
   setAutomationUpdate,
   setThresholdsUpdate,
   stopManagerUpdate,
-  type Decision,
   type ManagerInput,
   type ManagerState,
 } from '../../workflows/messages';
@@ -32,16 +31,19 @@ const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const PX1 = 'srv-px1';
 const PX2 = 'srv-px2';
 
-const labPolicy: ManagerPolicy = {
+const labSettings: CoreSettings = {
   scope: labScope,
   capacityBasis: 'allocated',
-  migratePercent: 8,
-  dropPercent: 12,
-  migrateChoice: 'best-fit',
-  dropMode: 'destroy',
-  maxConcurrent: 2,
-  cooldownMs: 60_000,
   admissionShare: 0.9,
+  cpuShare: 0.9,
+  maxConcurrent: 2,
+  maxPerNode: 2,
+  maxPerKind: {},
+  cooldownMs: 60_000,
+  drainedNodes: [],
+};
+const labRules = {
+  lab: { migratePercent: 8, dropPercent: 12, migrateChoice: 'best-fit', dropMode: 'destroy' },
 };
 
 let s: SagaEnv;
@@ -112,9 +114,11 @@ async function addContainers(cts: readonly Ct[]): Promise<void> {
   }
 }
 
+/** The containers then a minute of sim time: the manager leaves containers alone for a cooldown after they start. */
 async function layout(cts: readonly Ct[]): Promise<void> {
   await clearManaged();
   await addContainers(cts);
+  await s.sim.admin('POST', '/_sim/clock/advance', { seconds: 61 });
 }
 
 async function nodeOf(vmid: number): Promise<string | undefined> {
@@ -127,7 +131,17 @@ async function startManager(overrides: Partial<ManagerInput> = {}) {
   const handle = await s.env.client.workflow.start<typeof clusterManagerWorkflow>('clusterManagerWorkflow', {
     taskQueue: s.taskQueue,
     workflowId: clusterManagerWorkflowId(cluster),
-    args: [{ cluster, policy: labPolicy, automation: 'auto', cycleSeconds: 1, seed: 7, ...overrides }],
+    args: [
+      {
+        cluster,
+        settings: labSettings,
+        rules: labRules,
+        automation: 'auto',
+        cycleSeconds: 1,
+        seed: 7,
+        ...overrides,
+      },
+    ],
   });
   started.push(handle);
   return handle;
@@ -161,7 +175,7 @@ async function stop(handle: WorkflowHandle<typeof clusterManagerWorkflow>): Prom
 }
 
 const migrations = (state: ManagerState): Decision[] =>
-  state.decisions.filter((d) => d.action.kind === 'migrate');
+  state.core.decisions.filter((d) => d.action.kind === 'migrate');
 
 async function resourceRequests(): Promise<Record<string, number>> {
   return s.sim.admin<Record<string, number>>('GET', '/_sim/counters');
@@ -178,7 +192,7 @@ describe('clusterManagerWorkflow', () => {
     ]);
     const handle = await startManager();
     await untilStatus(handle, 'two idle cycles', (st) => st.cycle >= 2);
-    expect((await status(handle)).decisions).toEqual([]);
+    expect((await status(handle)).core.decisions).toEqual([]);
 
     // 1 GiB more on srv-px1 takes it to 9.4 %; moving CT 1411 evens the nodes best (6.3 % / 4.7 %).
     // Stopped, so the manager cannot race the test's own start of it.
@@ -200,8 +214,8 @@ describe('clusterManagerWorkflow', () => {
     const later = await untilStatus(handle, 'three more cycles', (st) => st.cycle >= cycle + 3);
     expect(migrations(later)).toHaveLength(1);
     expect(later.lastObservation?.nodes.map((n) => n.managedPercent)).toEqual([6.3, 4.7]);
-    expect(later.memory.inFlight).toEqual([]);
-    expect(later.memory.cooldownUntil).toHaveProperty('1411');
+    expect(later.core.decisions.filter((d) => d.status === 'running')).toEqual([]);
+    expect(later.core.cooldownUntil).toHaveProperty('1411');
     const snapshot = await handle.query(lastSnapshotQuery);
     expect(snapshot?.containers.find((ct) => ct.vmid === 1411)?.node).toBe(PX2);
     await stop(handle);
@@ -219,9 +233,9 @@ describe('clusterManagerWorkflow', () => {
     const done = await untilStatus(
       handle,
       'two finished drops',
-      (st) => st.decisions.filter((d) => d.status === 'succeeded' || d.status === 'failed').length >= 2,
+      (st) => st.core.decisions.filter((d) => d.status === 'succeeded' || d.status === 'failed').length >= 2,
     );
-    expect(done.decisions).toMatchObject([
+    expect(done.core.decisions).toMatchObject([
       { id: 'c1-1', status: 'succeeded', action: { kind: 'drop', vmid: 1420, node: PX1, mode: 'destroy' } },
       { id: 'c1-2', status: 'succeeded', action: { kind: 'drop', vmid: 1422, node: PX2, mode: 'destroy' } },
     ]);
@@ -229,7 +243,7 @@ describe('clusterManagerWorkflow', () => {
 
     // 6.25 % each now: under both thresholds, nothing more to do.
     const later = await untilStatus(handle, 'three more cycles', (st) => st.cycle >= done.cycle + 3);
-    expect(later.decisions).toHaveLength(2);
+    expect(later.core.decisions).toHaveLength(2);
     expect(later.notes).toEqual([]);
     await stop(handle);
   });
@@ -249,7 +263,7 @@ describe('clusterManagerWorkflow', () => {
     await sleep(3_500);
     const still = await status(handle);
     expect(still.cycle).toBe(paused.cycle);
-    expect(still.decisions).toEqual([]);
+    expect(still.core.decisions).toEqual([]);
     expect(await resourceRequests()).toEqual({});
     expect(await nodeOf(1411)).toBe(PX1);
 
@@ -268,14 +282,14 @@ describe('clusterManagerWorkflow', () => {
       { vmid: 1412, node: PX2, memoryMiB: 512 },
     ]);
     const handle = await startManager({ automation: 'recommend' });
-    const first = await untilStatus(handle, 'a recommendation', (st) => st.decisions.length > 0);
-    const recommended = first.decisions[0] as Decision;
+    const first = await untilStatus(handle, 'a recommendation', (st) => st.core.decisions.length > 0);
+    const recommended = first.core.decisions[0] as Decision;
     expect(recommended).toMatchObject({ status: 'recommended', action: { kind: 'migrate', vmid: 1411 } });
 
     // Later cycles keep the same recommendation (same id) and touch nothing.
     const cycle = first.cycle;
     const later = await untilStatus(handle, 'three more cycles', (st) => st.cycle >= cycle + 3);
-    expect(later.decisions).toEqual([recommended]);
+    expect(later.core.decisions).toEqual([recommended]);
     expect(await nodeOf(1411)).toBe(PX1);
 
     await expect(handle.executeUpdate(approveUpdate, { args: [['c999-1']] })).rejects.toThrow(
@@ -292,9 +306,9 @@ describe('clusterManagerWorkflow', () => {
 
     expect(await handle.executeUpdate(approveUpdate, { args: [['all']] })).toEqual([recommended.id]);
     const done = await untilStatus(handle, 'the approved migration', (st) =>
-      st.decisions.some((d) => d.id === recommended.id && d.status === 'succeeded'),
+      st.core.decisions.some((d) => d.id === recommended.id && d.status === 'succeeded'),
     );
-    expect(done.decisions.filter((d) => d.status !== 'expired')).toHaveLength(1);
+    expect(done.core.decisions.filter((d) => d.status !== 'expired')).toHaveLength(1);
     expect(await nodeOf(1411)).toBe(PX2);
     await stop(handle);
   });
@@ -319,18 +333,18 @@ describe('clusterManagerWorkflow', () => {
     started.push(manual);
     const handle = await startManager({ cluster });
     const skipped = await untilStatus(handle, 'a skipped migration', (st) =>
-      st.decisions.some((d) => d.status === 'rejected'),
+      st.core.decisions.some((d) => d.status === 'rejected'),
     );
-    expect(skipped.decisions.find((d) => d.status === 'rejected')).toMatchObject({
+    expect(skipped.core.decisions.find((d) => d.status === 'rejected')).toMatchObject({
       action: { kind: 'migrate', vmid: 1411 },
       detail: `skipped: another operation on CT 1411 is in flight (${containerOperationId(cluster, 1411)})`,
     });
-    expect(skipped.memory.inFlight).toEqual([]);
+    expect(skipped.core.decisions.filter((d) => d.status === 'running')).toEqual([]);
     await handle.executeUpdate(pauseManagerUpdate);
     clock.release();
     expect((await s.run(() => outcomeOf(manual))).type).toBe('succeeded');
     const final = await stop(handle);
-    expect(final.decisions.every((d) => d.status === 'rejected')).toBe(true);
+    expect(final.core.decisions.every((d) => d.status === 'rejected')).toBe(true);
   });
 
   it('makes exactly one Proxmox API request per idle cycle, whatever the number of containers', async () => {
@@ -346,7 +360,7 @@ describe('clusterManagerWorkflow', () => {
     const tuned = await handle.executeUpdate(setThresholdsUpdate, {
       args: [{ migratePercent: 50, dropPercent: 60 }],
     });
-    expect(tuned.policy).toMatchObject({ migratePercent: 50, dropPercent: 60 });
+    expect(tuned.rules.lab).toMatchObject({ migratePercent: 50, dropPercent: 60 });
 
     const requestsPerCycle = async (): Promise<{ cycles: number; requests: Record<string, number> }> => {
       const before = await handle.executeUpdate(pauseManagerUpdate);
@@ -372,7 +386,7 @@ describe('clusterManagerWorkflow', () => {
     expect(many.requests).toEqual({ 'GET /cluster/resources': many.cycles });
     expect((await status(handle)).lastObservation?.managedContainers).toBe(26);
     const final = await stop(handle);
-    expect(final.decisions).toEqual([]);
+    expect(final.core.decisions).toEqual([]);
   });
 
   it('keeps its cycle count, decisions and memory across continue-as-new', async () => {
@@ -389,7 +403,7 @@ describe('clusterManagerWorkflow', () => {
     expect(migrations(after)).toMatchObject([
       { id: 'c1-1', status: 'succeeded', action: { vmid: 1411, to: PX2 } },
     ]);
-    expect(after.memory.cooldownUntil).toHaveProperty('1411');
+    expect(after.core.cooldownUntil).toHaveProperty('1411');
     expect(await nodeOf(1411)).toBe(PX2);
     const final = await stop(handle);
     expect(final.cycle).toBeGreaterThanOrEqual(8);
@@ -398,5 +412,121 @@ describe('clusterManagerWorkflow', () => {
       s.env.client.workflow.getHandle(handle.workflowId, firstRun),
       'cluster-manager-first-run',
     );
+  });
+
+  it.each([
+    ['null', null, /invalid input: input: /],
+    ['no settings', { cluster: 'x', automation: 'auto', rules: {}, cycleSeconds: 1, seed: 1 }, /settings: /],
+    [
+      'a bad rule section',
+      {
+        cluster: 'x',
+        settings: labSettings,
+        automation: 'auto',
+        rules: { lab: { dropPercent: 1, migratePercent: 5 } },
+        cycleSeconds: 1,
+        seed: 1,
+      },
+      /rules\.lab\.dropPercent: expected a number between lab\.migratePercent \(5\) and 100/,
+    ],
+    [
+      'an unknown rule',
+      {
+        cluster: 'x',
+        settings: labSettings,
+        automation: 'auto',
+        rules: { lab: {}, balanse: {} },
+        cycleSeconds: 1,
+        seed: 1,
+      },
+      /rules: unknown rule balanse/,
+    ],
+  ])('fails at once, naming the field, on %s as input', async (_what, input, message) => {
+    const handle = await s.env.client.workflow.start('clusterManagerWorkflow', {
+      taskQueue: s.taskQueue,
+      workflowId: `bad-manager-input-${Date.now()}-${Math.random()}`,
+      args: [input],
+    });
+    started.push(handle);
+    const failure = await s.run(() =>
+      handle.result().then(
+        () => null,
+        (err: unknown) => err as Error,
+      ),
+    );
+    expect(String((failure as { cause?: Error } | null)?.cause?.message)).toMatch(message);
+    const { status } = await handle.describe();
+    expect(status.name).toBe('FAILED');
+  });
+
+  it('takes over the state a lab-only manager carried into continue-as-new', async () => {
+    await layout([
+      { vmid: 1410, node: PX1, memoryMiB: 2048 },
+      { vmid: 1412, node: PX2, memoryMiB: 512 },
+    ]);
+    const cluster = `legacy-${Date.now() % 100_000}`;
+    const policy = {
+      ...labSettings,
+      migratePercent: 50,
+      dropPercent: 60,
+      migrateChoice: 'best-fit',
+      dropMode: 'destroy',
+    };
+    // What the lab-only manager passed to continue-as-new: a flat policy and its carried state.
+    const legacyInput = {
+      cluster,
+      policy: {
+        scope: policy.scope,
+        capacityBasis: 'allocated',
+        migratePercent: 50,
+        dropPercent: 60,
+        migrateChoice: 'best-fit',
+        dropMode: 'destroy',
+        maxConcurrent: 2,
+        cooldownMs: 60_000,
+        admissionShare: 0.9,
+      },
+      automation: 'auto',
+      cycleSeconds: 1,
+      seed: 7,
+      carried: {
+        runState: 'running',
+        automation: 'auto',
+        policy: {
+          scope: policy.scope,
+          capacityBasis: 'allocated',
+          migratePercent: 50,
+          dropPercent: 60,
+          migrateChoice: 'best-fit',
+          dropMode: 'destroy',
+          maxConcurrent: 2,
+          cooldownMs: 60_000,
+          admissionShare: 0.9,
+        },
+        cycle: 41,
+        decisions: [
+          {
+            id: 'c40-1',
+            cycle: 40,
+            at: 1,
+            status: 'succeeded',
+            action: { kind: 'migrate', vmid: 1411, from: PX1, to: PX2, reason: 'lab' },
+          },
+        ],
+        memory: { inFlight: [], cooldownUntil: { '1411': 4_000_000_000_000 }, seed: 99 },
+      },
+    };
+    const handle = await s.env.client.workflow.start('clusterManagerWorkflow', {
+      taskQueue: s.taskQueue,
+      workflowId: clusterManagerWorkflowId(cluster),
+      args: [legacyInput],
+    });
+    started.push(handle);
+    const state = await untilStatus(handle, 'two cycles on the new core', (st) => st.cycle >= 43);
+    expect(state.rules.lab).toMatchObject({ migratePercent: 50, dropPercent: 60, enabled: true });
+    expect(state.settings).toMatchObject({ maxConcurrent: 2, cooldownMs: 60_000, admissionShare: 0.9 });
+    expect(state.core.decisions).toMatchObject([{ id: 'c40-1', status: 'succeeded' }]);
+    expect(state.core.cooldownUntil).toEqual({ '1411': 4_000_000_000_000 });
+    await stop(handle as WorkflowHandle<typeof clusterManagerWorkflow>);
   });
 });
