@@ -23,6 +23,9 @@ export type Command =
   | { name: 'manager'; action: 'start'; automation?: AutomationLevel; seed?: number }
   | { name: 'manager'; action: LoopAction }
   | { name: 'manager'; action: 'approve'; ids: string[]; all: boolean }
+  | { name: 'manager'; action: 'set-thresholds'; change: Record<string, number> }
+  | { name: 'manager'; action: 'set-automation'; level: AutomationLevel; rule?: string }
+  | { name: 'plan' }
   | { name: 'config'; action: 'validate' };
 
 export interface GlobalOptions {
@@ -237,12 +240,50 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
       }
       return { name: 'manager', action: 'approve', ids: [...rest], all };
     }
+    case 'manager set':
+      return managerSet(rest, str('rule'));
+    case 'plan':
+      return { name: 'plan' };
     case 'config validate':
       return { name: 'config', action: 'validate' };
   }
   const [group, action] = name.split(' ');
   if ((group === 'generator' || group === 'manager') && isLoopAction(action)) return { name: group, action };
   throw new Error(`no parser for command "${name}"`);
+}
+
+/** `thresholds migratePercent=10` or `automation recommend [--rule lab]`; the manager checks the keys. */
+function managerSet(rest: readonly string[], rule: string | undefined): Command {
+  const name = 'manager set';
+  const [what, ...args] = rest;
+  if (what === 'automation') {
+    if (args.length !== 1)
+      throw new UsageError('manager set automation: expected one level: off, recommend or auto', name);
+    return {
+      name: 'manager',
+      action: 'set-automation',
+      level: oneOf(name, 'automation', args[0] ?? '', AUTOMATION),
+      ...(rule === undefined ? {} : { rule }),
+    };
+  }
+  if (what !== 'thresholds') {
+    throw new UsageError(`manager set: expected thresholds or automation, got "${what ?? ''}"`, name);
+  }
+  if (rule !== undefined)
+    throw new UsageError('manager set thresholds: --rule goes with automation only', name);
+  const change: Record<string, number> = {};
+  for (const arg of args) {
+    const match = /^([A-Za-z]+)=(.+)$/.exec(arg);
+    const value = match ? Number(match[2]) : NaN;
+    if (!match || !Number.isFinite(value)) {
+      throw new UsageError(
+        `manager set thresholds: expected KEY=NUMBER such as migratePercent=10, got "${arg}"`,
+        name,
+      );
+    }
+    change[match[1] as string] = value;
+  }
+  return { name: 'manager', action: 'set-thresholds', change };
 }
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;

@@ -8,6 +8,7 @@ import { configValidateCommand } from './commands/config';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
 import { sagaCommand } from './commands/saga';
+import { planCommand } from './commands/plan';
 import { statusCommand } from './commands/status';
 import { createContext, isTemporalUnavailable, type Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -43,6 +44,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return managerCommand(ctx, command);
     case 'config':
       return configValidateCommand(ctx);
+    case 'plan':
+      return planCommand(ctx);
     default:
       return sagaCommand(ctx, command);
   }

@@ -156,6 +156,35 @@ export const commandSpecs: readonly CommandSpec[] = [
     notes: ['Exits 3 when an id given was not approved (unknown, or no longer recommended).'],
   },
   {
+    name: 'manager set',
+    args: 'thresholds KEY=VALUE... | automation LEVEL',
+    positionals: { min: 2, max: 3 },
+    summary: "change the running manager: the lab rule's thresholds, or the automation level",
+    options: {
+      rule: {
+        type: 'string',
+        value: 'NAME',
+        help: "with automation: set this rule's level instead of the manager's (e.g. lab)",
+      },
+    },
+    notes: [
+      'thresholds takes migratePercent=N and/or dropPercent=N; automation takes off, recommend or auto.',
+      'Validated by the manager as the config is: an unknown key or a bad value changes nothing (exit 3).',
+      ...updateNote('cluster manager'),
+    ],
+  },
+  {
+    name: 'plan',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'dry run: one observation and one round of every enabled rule; prints the actions and why',
+    options: {},
+    notes: [
+      'Uses the config as it is now, and the running manager’s cooldowns, rule states and operations',
+      'in flight when it can ask it. Starts nothing.',
+    ],
+  },
+  {
     name: 'migrate',
     args: '<vmid>',
     positionals: { min: 1, max: 1 },

@@ -24,8 +24,9 @@ beforeAll(async () => {
     s.sim.sim,
     s.taskQueue,
     [
-      'manager:',
-      '  thresholds: { migratePercent: 1, dropPercent: 2 }',
+      'lab:',
+      '  migratePercent: 1',
+      '  dropPercent: 2',
       '  dropMode: stop',
       'generator:',
       '  limitPercent: 0.1',
@@ -90,15 +91,13 @@ describe('pve-autopilot config validate', () => {
 
   it('names the field of a bad config and exits 2, also as JSON', async () => {
     const bad = join(tmpdir(), `pve-autopilot-bad-${w.cluster}.yaml`);
-    await writeFile(bad, 'manager:\n  thresholds:\n    migratePercent: abc\n');
+    await writeFile(bad, 'lab:\n  migratePercent: abc\n');
     const run = await w.cli(['config', 'validate', '--config', bad, '--json']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(
-      /config error: manager\.thresholds\.migratePercent: expected a number .*got "abc"/,
-    );
+    expect(run.stderr).toMatch(/config error: lab\.migratePercent: expected a number .*got "abc"/);
     const doc = JSON.parse(run.stdout) as { error: { exitCode: number; problems: Array<{ path: string }> } };
     expect(doc.error.exitCode).toBe(2);
-    expect(doc.error.problems.map((p) => p.path)).toEqual(['manager.thresholds.migratePercent']);
+    expect(doc.error.problems.map((p) => p.path)).toEqual(['lab.migratePercent']);
   });
 });
 
@@ -383,18 +382,18 @@ describe('pve-autopilot manager', () => {
     const started = await w.cli(['manager', 'start', '--automation', 'recommend', '--seed', '3']);
     expect(started.code).toBe(0);
     expect(started.stdout).toContain(
-      'cluster manager: automation recommend, a cycle every 10 s, migrate over 1 %',
+      'cluster manager: automation recommend, a cycle every 10 s, rules: lab (migrate over 1 %, drop over 2 %)',
     );
     const again = await w.cli(['manager', 'start']);
     expect(again.code).toBe(3);
     expect(again.stderr).toContain('is already running');
 
     const handle = s.env.client.workflow.getHandle(id);
-    type Decisions = { decisions: Array<{ id: string; status: string }> };
+    type Decisions = { core: { decisions: Array<{ id: string; status: string }> } };
     const recommended = await s.run(async () => {
       for (;;) {
         const state = await handle.query<Decisions>('managerStatus');
-        const found = state.decisions.filter((d) => d.status === 'recommended');
+        const found = state.core.decisions.filter((d) => d.status === 'recommended');
         if (found.length > 0) return found;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -419,6 +418,42 @@ describe('pve-autopilot manager', () => {
     const approved = await w.cli(['manager', 'approve', first]);
     expect(approved).toMatchObject({ code: 0, stdout: `Approved: ${first}\n` });
 
+    const plan = await w.cli(['plan', '--json']);
+    expect(plan.code).toBe(0);
+    const planned = JSON.parse(plan.stdout) as {
+      state: string;
+      actions: Array<{ rule: string; level: string; reason: string }>;
+    };
+    expect(planned.state).toContain('from the running manager');
+    expect(planned.actions.length).toBeGreaterThan(0);
+    // The decision approved above would start now (auto); the others wait for approval.
+    expect(planned.actions.every((a) => a.rule === 'lab' && a.reason.length > 0)).toBe(true);
+    expect(planned.actions.map((a) => a.level).every((l) => l === 'recommend' || l === 'auto')).toBe(true);
+    const humanPlan = await w.cli(['plan']);
+    expect(humanPlan.stdout).toMatch(
+      /Plan for cluster .* \(nothing is started\)\n {2}rules: lab \(auto, priority 40\)/,
+    );
+    expect(humanPlan.stdout).toMatch(
+      /RULE +LEVEL +ACTION +REASON\nlab +(recommend|auto) +(drop|migrate) CT \d+/,
+    );
+
+    const tuned = await w.cli(['manager', 'set', 'thresholds', 'migratePercent=1.5', 'dropPercent=3']);
+    expect(tuned).toMatchObject({ code: 0, stdout: 'Thresholds now: migrate over 1.5 %, drop over 3 %\n' });
+    const typo = await w.cli(['manager', 'set', 'thresholds', 'migratePrecent=2']);
+    expect(typo.code).toBe(3);
+    expect(typo.stderr).toContain('migratePrecent: unknown threshold');
+    const tooHigh = await w.cli(['manager', 'set', 'thresholds', 'migratePercent=5']);
+    expect(tooHigh.code).toBe(3);
+    expect(tooHigh.stderr).toContain('dropPercent: expected a number between lab.migratePercent (5) and 100');
+    const ruleLevel = await w.cli(['manager', 'set', 'automation', 'off', '--rule', 'lab']);
+    expect(ruleLevel).toMatchObject({ code: 0, stdout: 'Automation of rule lab now: off\n' });
+    const unknownRule = await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'balanse']);
+    expect(unknownRule.code).toBe(3);
+    expect(unknownRule.stderr).toContain('rule: expected one of lab, got "balanse"');
+    const badLevel = await w.cli(['manager', 'set', 'automation', 'sometimes']);
+    expect(badLevel.code).toBe(2);
+    await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'lab']);
+
     const paused = await w.cli(['manager', 'pause']);
     expect(paused).toMatchObject({ code: 0, stdout: `Cluster manager of cluster ${w.cluster}: paused\n` });
     const resumed = await w.cli(['manager', 'resume', '--json']);
@@ -428,6 +463,6 @@ describe('pve-autopilot manager', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(/: (stopping|stopped)\n$/);
     const final = (await s.run(() => handle.result())) as Decisions;
-    expect(final.decisions.find((d) => d.id === first)?.status).toMatch(/^(approved|succeeded|failed)$/);
+    expect(final.core.decisions.find((d) => d.id === first)?.status).toMatch(/^(approved|succeeded|failed)$/);
   });
 });

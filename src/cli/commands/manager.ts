@@ -6,6 +6,8 @@ import {
   managerStatusQuery,
   pauseManagerUpdate,
   resumeManagerUpdate,
+  setAutomationUpdate,
+  setThresholdsUpdate,
   stopManagerUpdate,
   type ManagerInput,
   type ManagerState,
@@ -14,7 +16,7 @@ import type { Command } from '../args';
 import type { Context } from '../context';
 import { ExitCode } from '../exit-codes';
 import { line, printJson, showPercent, table } from '../output';
-import { formatAction } from '../../policy';
+import { formatAction, ruleNames } from '../../policy';
 import {
   askLoop,
   clock,
@@ -36,16 +38,43 @@ export async function managerCommand(ctx: Context, command: ManagerCommand): Pro
       const input = managerInput(ctx, command);
       const summary =
         `cluster manager: automation ${input.automation}, a cycle every ${input.cycleSeconds} s, ` +
-        `rules ${Object.entries(input.rules)
-          .filter(([, r]) => (r as { enabled?: boolean }).enabled)
-          .map(([name]) => name)
-          .join(', ')}`;
+        `rules: ${describeRules(ctx.config)}`;
       return startLoop(ctx, managerLoop, input, summary);
     }
     case 'status':
       return managerStatus(ctx);
     case 'approve':
       return approve(ctx, command.all ? ['all'] : command.ids);
+    case 'set-thresholds':
+    case 'set-automation': {
+      const client = await ctx.temporal();
+      const handle = await runningLoop(ctx, client, managerLoop);
+      const state = await askLoop(ctx, client, managerLoop, () =>
+        command.action === 'set-thresholds'
+          ? handle.executeUpdate(setThresholdsUpdate, { args: [command.change] })
+          : handle.executeUpdate(setAutomationUpdate, {
+              args: [
+                command.rule === undefined ? command.level : { level: command.level, rule: command.rule },
+              ],
+            }),
+      );
+      if (ctx.global.json) printJson(ctx.io, { workflowId: handle.workflowId, state });
+      else if (command.action === 'set-thresholds') {
+        const lab = state.rules.lab as { migratePercent?: number; dropPercent?: number } | undefined;
+        line(
+          ctx.io.stdout,
+          `Thresholds now: migrate over ${lab?.migratePercent} %, drop over ${lab?.dropPercent} %`,
+        );
+      } else if (command.rule === undefined) {
+        line(ctx.io.stdout, `Automation of the cluster manager now: ${state.automation}`);
+      } else {
+        line(
+          ctx.io.stdout,
+          `Automation of rule ${command.rule} now: ${state.rules[command.rule]?.automation}`,
+        );
+      }
+      return ExitCode.ok;
+    }
     default: {
       const client = await ctx.temporal();
       const handle = await runningLoop(ctx, client, managerLoop);
@@ -191,4 +220,17 @@ function printState(ctx: Context, state: ManagerState, workflowId: string): void
     line(out);
     line(out, 'Approve with: pve-autopilot manager approve ID... (or --all)');
   }
+}
+
+/** e.g. `lab (migrate over 8 %, drop over 12 %)`: the enabled rules, the lab's thresholds shown. */
+function describeRules(config: Context['config']): string {
+  const names = ruleNames.filter((name) => config[name].enabled);
+  if (names.length === 0) return 'none enabled';
+  return names
+    .map((name) =>
+      name === 'lab'
+        ? `lab (migrate over ${config.lab.migratePercent} %, drop over ${config.lab.dropPercent} %)`
+        : name,
+    )
+    .join(', ');
 }

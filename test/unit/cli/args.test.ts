@@ -83,6 +83,41 @@ describe('parseArgs', () => {
     expect(run('config validate').command).toEqual({ name: 'config', action: 'validate' });
   });
 
+  it('reads plan and manager set, and rejects a malformed change before anything is asked', () => {
+    expect(run('plan --json').command).toEqual({ name: 'plan' });
+    expect(run('manager set thresholds migratePercent=10 dropPercent=15').command).toEqual({
+      name: 'manager',
+      action: 'set-thresholds',
+      change: { migratePercent: 10, dropPercent: 15 },
+    });
+    expect(run('manager set automation recommend --rule lab').command).toEqual({
+      name: 'manager',
+      action: 'set-automation',
+      level: 'recommend',
+      rule: 'lab',
+    });
+    expect(run('manager set automation off').command).toEqual({
+      name: 'manager',
+      action: 'set-automation',
+      level: 'off',
+    });
+    expect(usageError(['manager', 'set', 'thresholds', 'migratePercent']).message).toContain(
+      'expected KEY=NUMBER such as migratePercent=10, got "migratePercent"',
+    );
+    expect(usageError(['manager', 'set', 'thresholds', 'migratePercent=ten']).message).toContain(
+      'KEY=NUMBER',
+    );
+    expect(usageError(['manager', 'set', 'automation', 'sometimes']).message).toContain(
+      'automation: expected one of off, recommend, auto, got "sometimes"',
+    );
+    expect(usageError(['manager', 'set', 'speed', 'fast']).message).toContain(
+      'expected thresholds or automation, got "speed"',
+    );
+    expect(usageError(['manager', 'set', 'thresholds', 'dropPercent=5', '--rule', 'lab']).message).toContain(
+      '--rule goes with automation only',
+    );
+  });
+
   it('takes global options before or after the command, and --no-wait on sagas', () => {
     expect(run('--config a.yaml --json status').global).toEqual({ config: 'a.yaml', json: true, wait: true });
     expect(run('status --json --config=b.yaml').global).toEqual({ config: 'b.yaml', json: true, wait: true });

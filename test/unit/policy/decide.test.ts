@@ -75,7 +75,9 @@ describe('decide', () => {
 
   it('keeps only the first of two actions that rules propose for one container', () => {
     const stop: LabRule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'stop', reason: 'first' }];
-    const destroy: LabRule = () => [{ kind: 'drop', vmid: 1400, node: 'a', mode: 'destroy', reason: 'second' }];
+    const destroy: LabRule = () => [
+      { kind: 'drop', vmid: 1400, node: 'a', mode: 'destroy', reason: 'second' },
+    ];
     const cluster = snapshot([node('a')], [ct(1400, 'a', 512)]);
     expect(decide(cluster, labPolicy(), memory(), [stop, destroy]).actions).toMatchObject([
       { reason: 'first' },
