@@ -238,7 +238,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       mode: {
         type: 'string',
         value: 'stop|destroy',
-        help: 'stop keeps the container, destroy removes it (default: manager.dropMode of the config)',
+        help: 'stop keeps the container, destroy removes it (default: lab.dropMode of the config)',
       },
       snapshot: { type: 'boolean', help: 'take a snapshot first (meaningful with --mode stop)' },
       'no-wait': noWait,
