@@ -24,7 +24,7 @@ import { ActivityFailureType, asActivity, refuse } from './failures';
 export interface ProxmoxActivityDeps {
   pve: PveClient;
   scope: ManagedScope;
-  /** How often awaitTask polls a task's status; default 1000 ms. */
+  /** awaitTask's first poll interval (it then backs off to 5 s); default 500 ms. */
   taskPollMs?: number;
 }
 
@@ -321,7 +321,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       const ctx = Context.current();
       return asActivity(async () => {
         const finished = await waitForTask(pve, input.node, input.upid, {
-          pollMs: deps.taskPollMs ?? 1000,
+          ...(deps.taskPollMs !== undefined ? { pollMs: deps.taskPollMs } : {}),
           signal: ctx.cancellationSignal,
           onProgress: (s, lastLogLine) => ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
         });

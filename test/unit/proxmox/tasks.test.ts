@@ -1,6 +1,6 @@
 // Waiting for tasks and adopting one in flight, against a scripted task client.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PveError } from '../../../src/proxmox/errors';
 import type { TaskLogLine, TaskStatus, TaskSummary } from '../../../src/proxmox/schemas';
 import { classifyTaskExit, findActiveTask, waitForTask, type TaskClient } from '../../../src/proxmox/tasks';
@@ -63,6 +63,51 @@ describe('waitForTask', () => {
     const done = await waitForTask(client, 'pve1', UPID, { pollMs: 1 });
     expect(done).toMatchObject({ status: 'stopped', exitstatus: 'OK', warnings: 0, upid: UPID });
     expect(polls()).toBe(3);
+  });
+
+  it('backs off from half a second to five: a 30 s task costs at most 10 status polls', async () => {
+    vi.useFakeTimers();
+    try {
+      const began = Date.now();
+      let polls = 0;
+      const client: TaskClient = {
+        async taskStatus() {
+          polls++;
+          return Date.now() - began >= 30_000 ? status('stopped', 'OK') : status('running');
+        },
+        taskLog: async () => [],
+        tasks: async () => [],
+      };
+      const waiting = waitForTask(client, 'pve1', UPID);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect((await waiting).exitstatus).toBe('OK');
+      expect(polls).toBeLessThanOrEqual(10);
+      // Still prompt at the start: a task that ends in a second is seen within about a second.
+      expect(polls).toBeGreaterThanOrEqual(6);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('notices a short task quickly: the first polls come half a second apart', async () => {
+    vi.useFakeTimers();
+    try {
+      const began = Date.now();
+      const client: TaskClient = {
+        async taskStatus() {
+          return Date.now() - began >= 400 ? status('stopped', 'OK') : status('running');
+        },
+        taskLog: async () => [],
+        tasks: async () => [],
+      };
+      let doneAt: number | undefined;
+      const waiting = waitForTask(client, 'pve1', UPID).then(() => (doneAt = Date.now() - began));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await waiting;
+      expect(doneAt).toBeLessThanOrEqual(1_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts warnings as success', async () => {
