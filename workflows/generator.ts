@@ -3,7 +3,6 @@
 // the generation limit by weight, and creates one container through the provision saga; when every
 // node is full it backs off. Updates pause, resume, retune and stop it while it runs.
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -14,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { ClusterSnapshot, ProvisionInput } from '../src/domain';
 import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from '../src/policy';
+import { generatorInputSchema } from '../src/policy/generator-input';
 import {
   generatorStatusQuery,
   pauseGeneratorUpdate,
@@ -26,13 +26,16 @@ import {
 } from './messages';
 import { isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
 import { reads } from './sagas/activities';
-import { failureText, SagaFailureType } from './sagas/saga';
+import { failureText, parseInput } from './sagas/saga';
 
 /** Arrivals per run before continue-as-new, when the server has not suggested it earlier. */
 export const DEFAULT_ARRIVALS_PER_RUN = 500;
 const RECENT_CHOICES = 20;
 
-export async function generatorWorkflow(input: GeneratorInput): Promise<GeneratorState> {
+export async function generatorWorkflow(raw: GeneratorInput): Promise<GeneratorState> {
+  // Before anything else: a bad input fails the run at once with the field path, never a TypeError
+  // that would retry the workflow task for ever.
+  const input: GeneratorInput = parseInput(generatorInputSchema, raw);
   const generator = new Generator(input);
   generator.registerHandlers();
   return generator.run();
@@ -51,14 +54,6 @@ class Generator {
   private redraw = false;
 
   constructor(private readonly input: GeneratorInput) {
-    const problem = inputProblem(input);
-    if (problem) {
-      throw ApplicationFailure.create({
-        type: SagaFailureType.invalidInput,
-        message: `invalid input: ${problem}`,
-        nonRetryable: true,
-      });
-    }
     this.state = input.carried ?? {
       runState: 'running',
       arrival: input.arrival,
@@ -278,28 +273,4 @@ function describeChoice(c: GeneratorChoice): string {
     case 'skipped-capacity':
       return 'every node full, backing off';
   }
-}
-
-function inputProblem(input: GeneratorInput): string | null {
-  const { policy } = input;
-  if (!(policy.limitPercent > 0 && policy.limitPercent <= 100)) {
-    return `policy.limitPercent: expected a number > 0 and <= 100, got ${policy.limitPercent}`;
-  }
-  if (
-    policy.memoryChoicesMiB.length === 0 ||
-    !policy.memoryChoicesMiB.every((m) => Number.isInteger(m) && m >= 16)
-  ) {
-    return 'policy.memoryChoicesMiB: expected a non-empty list of whole MiB >= 16';
-  }
-  if (!(input.backoffSeconds > 0))
-    return `backoffSeconds: expected a number > 0, got ${input.backoffSeconds}`;
-  const arrival = arrivalLawProblem(input.carried?.arrival ?? input.arrival);
-  if (arrival) return `arrival.${arrival}`;
-  if (
-    input.maxContainers !== undefined &&
-    !(Number.isInteger(input.maxContainers) && input.maxContainers >= 0)
-  ) {
-    return `maxContainers: expected a whole number >= 0, got ${input.maxContainers}`;
-  }
-  return null;
 }
