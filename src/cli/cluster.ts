@@ -5,6 +5,7 @@ import { isPveError, splitTags, type ClusterResource } from '../proxmox';
 import type { Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
 import { percentOf, roundPercent } from './output';
+import { retryRead } from './retry';
 
 export interface NodeRow {
   name: string;
@@ -32,13 +33,16 @@ export interface ClusterView {
   containers: ContainerRow[];
 }
 
-/** One GET /cluster/resources; failures become exit codes with the endpoint named (never a secret). */
+/**
+ * One GET /cluster/resources, retried briefly on a transient failure; failures become exit codes
+ * with the endpoint named (never a secret).
+ */
 export async function observe(ctx: Context): Promise<ClusterResource[]> {
   let endpoint = 'the Proxmox VE API';
   try {
     const pve = ctx.pve();
     endpoint = `the Proxmox VE API (${pve.describe()})`;
-    return await pve.clusterResources();
+    return await retryRead(() => pve.clusterResources());
   } catch (err) {
     if (!isPveError(err)) throw err;
     switch (err.kind) {
