@@ -4,6 +4,8 @@
 // nothing to do) and awaitTask waits for it while heartbeating.
 import { Context } from '@temporalio/activity';
 import {
+  describeScope,
+  isManaged,
   isOwnedBy,
   ownerMarker,
   type ClusterSnapshot,
@@ -13,6 +15,7 @@ import {
 import {
   findActiveTask,
   isPveError,
+  splitTags,
   waitForTask,
   type ConfigChanges,
   type CreateContainerSpec,
@@ -62,11 +65,34 @@ export interface CreateRequest {
 export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const { pve, scope } = deps;
 
-  function assertManaged(vmid: number): void {
+  /**
+   * The write guard of every activity that changes something, from the worker's own scope (never
+   * from a workflow input): the range, and the pool and tag when configured, read from the CT
+   * itself. A CT that does not exist (yet) is checked on its vmid alone: a create puts the pool and
+   * tag on it, and there is nothing to protect on an id that holds nothing.
+   */
+  async function assertManaged(vmid: number): Promise<void> {
     if (vmid < scope.vmidMin || vmid > scope.vmidMax) {
       throw refuse(
         ActivityFailureType.notManaged,
         `CT ${vmid} is outside the managed range ${scope.vmidMin}-${scope.vmidMax}; pve-autopilot leaves it alone`,
+      );
+    }
+    if (scope.pool === undefined && scope.tag === undefined) return;
+    const guest = await asActivity(async () =>
+      (await pve.clusterResources('vm')).find((g) => g.vmid === vmid),
+    );
+    if (!guest) return;
+    const facts = {
+      vmid,
+      template: guest.template === true,
+      tags: splitTags(guest.tags),
+      ...(guest.pool ? { pool: guest.pool } : {}),
+    };
+    if (!isManaged(facts, scope)) {
+      throw refuse(
+        ActivityFailureType.notManaged,
+        `CT ${vmid} is outside the managed scope (${describeScope(scope)}); pve-autopilot leaves it alone`,
       );
     }
   }
@@ -104,6 +130,11 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const done = (node: string): TaskRequest => ({ node, upid: null, note: 'already-done' });
 
   return {
+    /** The managed scope of this worker's configuration: what sagas check their container against. */
+    async managedScope(): Promise<ManagedScope> {
+      return Promise.resolve({ ...scope });
+    },
+
     /** The whole cluster in one GET /cluster/resources. */
     async observeCluster(): Promise<ClusterSnapshot> {
       return asActivity(() => pve.clusterSnapshot());
@@ -150,7 +181,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       vmid: number;
       timeoutSeconds: number;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzshutdown', () =>
@@ -160,7 +191,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestStop(input: { node: string; vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzstop', () =>
@@ -170,7 +201,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestStart(input: { node: string; vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'running') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzstart', () =>
@@ -189,7 +220,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       to: string;
       restart?: boolean;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const node = await locate(input.vmid);
         if (node === input.to) {
@@ -211,7 +242,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     /** Creates the CT unless this owner already did; a vmid taken by someone else is VmidTaken. */
     async requestCreate(input: CreateRequest): Promise<TaskRequest> {
       const { node, spec, owner } = input;
-      assertManaged(spec.vmid);
+      await assertManaged(spec.vmid);
       return asActivity(async () => {
         const mine = async (): Promise<TaskRequest | null> => {
           const at = await locate(spec.vmid);
@@ -227,8 +258,17 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
         const existing = await mine();
         if (existing) return existing;
         const description = [spec.description, ownerMarker(owner)].filter(Boolean).join('\n');
+        // The worker's pool and tag make the new container managed by the same scope that admits it.
+        const managed = {
+          ...(scope.pool !== undefined ? { pool: scope.pool } : {}),
+          ...(scope.tag !== undefined ? { tags: [...new Set([...(spec.tags ?? []), scope.tag])] } : {}),
+        };
         try {
-          return { node, upid: await pve.createContainer(node, { ...spec, description }), note: 'started' };
+          return {
+            node,
+            upid: await pve.createContainer(node, { ...spec, ...managed, description }),
+            note: 'started',
+          };
         } catch (err) {
           if (isPveError(err) && (err.state === 'exists' || err.kind === 'locked')) {
             const again = await mine();
@@ -240,7 +280,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestDestroy(input: { vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const node = await locate(input.vmid);
         if (node === null) return done('');
@@ -256,7 +296,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       name: string;
       description?: string;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const existing = await pve.snapshots(input.node, input.vmid);
         if (existing.some((s) => s.name === input.name)) return done(input.node);
@@ -267,7 +307,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestSnapshotDelete(input: { node: string; vmid: number; name: string }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const existing = await pve.snapshots(input.node, input.vmid);
         if (!existing.some((s) => s.name === input.name)) return done(input.node);
@@ -284,7 +324,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestRollback(input: { node: string; vmid: number; name: string }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(() =>
         startOrAdopt(input.node, input.vmid, 'vzrollback', () =>
           pve.rollbackSnapshot(input.node, input.vmid, input.name),
@@ -302,7 +342,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       changes: Pick<ConfigChanges, 'cores' | 'memory' | 'swap'>;
       digest: string;
     }): Promise<'applied' | 'unchanged'> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const config = await pve.containerConfig(input.node, input.vmid);
         const { cores, memory, swap } = input.changes;

@@ -333,21 +333,20 @@ class ClusterManager {
     action: Exclude<Action, { kind: 'provision' }>,
     workflowId: string,
   ): Promise<SagaHandle> {
-    const { scope, admissionShare } = this.state.policy;
+    const { admissionShare } = this.state.policy;
     const reason = action.reason.slice(0, 500);
     switch (action.kind) {
       case 'migrate': {
-        const input: MigrateInput = { vmid: action.vmid, target: action.to, scope, admissionShare, reason };
+        const input: MigrateInput = { vmid: action.vmid, target: action.to, admissionShare, reason };
         return startSaga('migrateContainerWorkflow', input, workflowId);
       }
       case 'drop': {
-        const input: DropInput = { vmid: action.vmid, scope, mode: action.mode, reason };
+        const input: DropInput = { vmid: action.vmid, mode: action.mode, reason };
         return startSaga('dropContainerWorkflow', input, workflowId);
       }
       case 'scale': {
         const input: ScaleInput = {
           vmid: action.vmid,
-          scope,
           reason,
           ...(action.cores === undefined ? {} : { cores: action.cores }),
           ...(action.memoryMiB === undefined ? {} : { memoryMiB: action.memoryMiB }),

@@ -216,7 +216,6 @@ class Generator {
       ...this.input.container,
       node,
       memoryMiB,
-      scope: this.input.policy.scope,
       start: true,
       reason: reason.slice(0, 500),
     };

@@ -1,6 +1,6 @@
 // The CLI's one look at the cluster (GET /cluster/resources): rows for `status`, and the checks
 // that turn an unknown vmid or node into a usage error before any workflow starts.
-import { isManaged, type ManagedScope } from '../domain';
+import { describeScope, isManaged, type ManagedScope } from '../domain';
 import { isPveError, splitTags, type ClusterResource } from '../proxmox';
 import type { Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -115,13 +115,6 @@ function managedFacts(r: ClusterResource) {
     template: r.template ?? false,
     ...(r.pool === undefined || r.pool === '' ? {} : { pool: r.pool }),
   };
-}
-
-export function describeScope(scope: ManagedScope): string {
-  const parts = [`vmids ${scope.vmidMin}-${scope.vmidMax}`];
-  if (scope.pool !== undefined) parts.push(`pool ${scope.pool}`);
-  if (scope.tag !== undefined) parts.push(`tag ${scope.tag}`);
-  return parts.join(', ');
 }
 
 /** The container the command names, which must exist, be an LXC container and be managed. */

@@ -30,17 +30,24 @@ const nodeName = z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/,
 const snapname = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/, 'expected a snapshot name (letter first, up to 40)');
-const scope = z.strictObject({
-  vmidMin: vmid,
-  vmidMax: vmid,
-  pool: z.string().min(1).optional(),
-  tag: z.string().min(1).optional(),
-});
+/**
+ * Ignored. The managed scope is the worker's own configuration, checked by every activity that
+ * writes; an input cannot widen it. Runs started before that carried a scope in their input, so the
+ * field is still accepted (and only read when such a run replays); startOperation rejects it.
+ */
+const legacyScope = z
+  .strictObject({
+    vmidMin: vmid,
+    vmidMax: vmid,
+    pool: z.string().min(1).optional(),
+    tag: z.string().min(1).optional(),
+  })
+  .optional();
 
 export const migrateInputSchema = z.strictObject({
   vmid,
   target: nodeName,
-  scope,
+  scope: legacyScope,
   /** offline: shutdown, move, start (each a step here). restart: PVE's single restart-mode task. */
   mode: z.enum(['offline', 'restart']).default('offline'),
   shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
@@ -52,7 +59,7 @@ export type MigrateInput = z.input<typeof migrateInputSchema>;
 export const scaleInputSchema = z
   .strictObject({
     vmid,
-    scope,
+    scope: legacyScope,
     cores: z.number().int().min(1).max(8192).optional(),
     memoryMiB: z.number().int().min(16).optional(),
     swapMiB: z.number().int().min(0).optional(),
@@ -67,7 +74,7 @@ export type ScaleInput = z.input<typeof scaleInputSchema>;
 
 export const provisionInputSchema = z.strictObject({
   node: nodeName,
-  scope,
+  scope: legacyScope,
   memoryMiB: z.number().int().min(16),
   cores: z.number().int().min(1).default(1),
   swapMiB: z.number().int().min(0).default(512),
@@ -87,7 +94,7 @@ export type ProvisionInput = z.input<typeof provisionInputSchema>;
 
 export const dropInputSchema = z.strictObject({
   vmid,
-  scope,
+  scope: legacyScope,
   mode: z.enum(['stop', 'destroy']).default('destroy'),
   /** Take a snapshot first (meaningful with mode stop; a destroy removes snapshots too). */
   snapshotFirst: z.boolean().default(false),
@@ -98,13 +105,13 @@ export type DropInput = z.input<typeof dropInputSchema>;
 
 export const snapshotInputSchema = z.strictObject({
   vmid,
-  scope,
+  scope: legacyScope,
   name: snapname,
   description: z.string().max(1000).optional(),
 });
 export type SnapshotInput = z.input<typeof snapshotInputSchema>;
 
-export const rollbackInputSchema = z.strictObject({ vmid, scope, name: snapname });
+export const rollbackInputSchema = z.strictObject({ vmid, scope: legacyScope, name: snapname });
 export type RollbackInput = z.input<typeof rollbackInputSchema>;
 
 /** The Web UI's summary of a saga run: what is done, and why when the input says. */

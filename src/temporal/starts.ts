@@ -69,6 +69,11 @@ export async function startOperation<K extends OperationKind>(
   opts: StartOptions,
 ): Promise<WorkflowHandle> {
   const { workflowType, schema } = operations[operation];
+  if ('scope' in input) {
+    throw new InvalidOperationInputError(
+      `invalid ${operation} input: scope: not accepted; the worker enforces the managed scope of its own configuration`,
+    );
+  }
   const parsed = (schema as z.ZodType).safeParse(input);
   if (!parsed.success) {
     throw new InvalidOperationInputError(`invalid ${operation} input: ${describeIssues(parsed.error)}`);

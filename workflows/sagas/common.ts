@@ -1,17 +1,29 @@
 // What the sagas on one existing container share beyond Saga: the preflight (exists, managed, free
 // of locks, on a reachable node) and a task handle a compensation can wait on after a cancel.
+import { log, patched } from '@temporalio/workflow';
 import type { ManagedScope } from '../../src/domain';
 import { isManaged } from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { reads, waits } from './activities';
 import type { Saga } from './saga';
 
+/**
+ * The managed scope of the worker's own configuration: a workflow input cannot widen it. Runs
+ * started before the worker enforced it replay with the scope their input carried.
+ */
+export async function managedScope(fromInput: ManagedScope | undefined): Promise<ManagedScope> {
+  if (!patched('managed-scope-from-worker') && fromInput) return fromInput;
+  if (fromInput) log.warn('ignoring the scope in the input: the worker enforces its own managed scope');
+  return reads.managedScope();
+}
+
 /** Refuses (never returns) unless the container may be operated on; returns it as read now. */
 export async function preflightContainer(
   saga: Saga,
   vmid: number,
-  scope: ManagedScope,
+  inputScope: ManagedScope | undefined,
 ): Promise<ContainerFacts> {
+  const scope = await managedScope(inputScope);
   const snapshot = await reads.observeCluster();
   const ct = snapshot.containers.find((c) => c.vmid === vmid);
   if (!ct) return saga.refuse(`CT ${vmid} does not exist`);

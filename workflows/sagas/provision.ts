@@ -42,7 +42,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
         if (id === null) {
           throw ApplicationFailure.create({
             type: 'NoFreeVmid',
-            message: `no free vmid in the managed range ${input.scope.vmidMin}-${input.scope.vmidMax}`,
+            message: 'no free vmid in the managed range',
             nonRetryable: true,
           });
         }
@@ -101,8 +101,8 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   }
 }
 
+/** The worker's requestCreate adds its scope's pool and tag, which make the new container managed. */
 function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec'] {
-  const { scope } = input;
   return {
     vmid,
     ostemplate: input.template,
@@ -113,9 +113,6 @@ function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec']
     rootfs: `${input.storage}:${input.diskGiB}`,
     net0: input.net0,
     unprivileged: input.unprivileged,
-    // The scope's pool and tag make the new container managed by the same rule that admits it.
-    ...(scope.pool !== undefined ? { pool: scope.pool } : {}),
-    ...(scope.tag !== undefined ? { tags: [scope.tag] } : {}),
     ...(input.reason !== undefined ? { description: input.reason } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { managedScopeOf } from '../../config';
-import { operationSummary, type ManagedScope, type OperationResult } from '../../domain';
+import { operationSummary, type OperationResult } from '../../domain';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
 import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { SagaCommand } from '../args';
@@ -24,7 +24,7 @@ export async function sagaCommand(ctx: Context, command: SagaCommand): Promise<n
   if (command.name === 'migrate') requireNode(resources, command.to, command.name);
 
   const client = await ctx.temporal();
-  const { handle, summary } = await start(ctx, client, command, scope);
+  const { handle, summary } = await start(ctx, client, command);
   const url = ctx.workflowUrl(handle.workflowId);
   if (!ctx.global.json) {
     line(ctx.io.stdout, `Started: ${summary}`);
@@ -48,7 +48,6 @@ async function start(
   ctx: Context,
   client: Client,
   command: SagaCommand,
-  scope: ManagedScope,
 ): Promise<{ handle: WorkflowHandle; summary: string }> {
   const opts = { cluster: ctx.cluster, taskQueue: ctx.config.temporal.taskQueue, reason: REASON };
   const { vmid } = command;
@@ -57,7 +56,6 @@ async function start(
       case 'migrate': {
         const input = {
           vmid,
-          scope,
           target: command.to,
           mode: command.mode,
           admissionShare: ctx.config.manager.admissionShare,
@@ -70,21 +68,21 @@ async function start(
       }
       case 'scale': {
         const { cores, memoryMiB, swapMiB } = command;
-        const input = { vmid, scope, cores, memoryMiB, swapMiB, reason: REASON };
+        const input = { vmid, cores, memoryMiB, swapMiB, reason: REASON };
         return {
           handle: await startOperation(client, 'scale', input, opts),
           summary: operationSummary('scale', input),
         };
       }
       case 'snapshot': {
-        const input = { vmid, scope, name: command.snapshotName };
+        const input = { vmid, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'snapshot', input, opts),
           summary: operationSummary('snapshot', input),
         };
       }
       case 'rollback': {
-        const input = { vmid, scope, name: command.snapshotName };
+        const input = { vmid, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'rollback', input, opts),
           summary: operationSummary('rollback', input),
@@ -93,7 +91,6 @@ async function start(
       case 'drop': {
         const input = {
           vmid,
-          scope,
           mode: command.mode ?? ctx.config.manager.dropMode,
           snapshotFirst: command.snapshotFirst,
           reason: REASON,
