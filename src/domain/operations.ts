@@ -26,6 +26,13 @@ export function containerOperationId(cluster: string, vmid: number): string {
 }
 
 const vmid = z.number().int().min(100).max(999_999_999);
+/** Caps that catch a typo (a byte count for MiB) with a clear message before any node is asked. */
+const MAX_MEMORY_MIB = 4_194_304;
+const memoryMiB = (min: number, what: string) =>
+  z.number().int().min(min).max(MAX_MEMORY_MIB, `expected at most ${MAX_MEMORY_MIB} MiB (4 TiB) of ${what}`);
+const cores = z.number().int().min(1).max(8192, 'expected at most 8192 cores');
+/** A change or a new container keeps its node's memory within this share (admission control). */
+const admissionShare = z.number().gt(0).max(1).default(0.9);
 const nodeName = z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, 'expected a node name');
 const snapname = z
   .string()
@@ -51,7 +58,7 @@ export const migrateInputSchema = z.strictObject({
   /** offline: shutdown, move, start (each a step here). restart: PVE's single restart-mode task. */
   mode: z.enum(['offline', 'restart']).default('offline'),
   shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
-  admissionShare: z.number().gt(0).max(1).default(0.9),
+  admissionShare,
   reason: z.string().max(500).optional(),
 });
 export type MigrateInput = z.input<typeof migrateInputSchema>;
@@ -60,9 +67,10 @@ export const scaleInputSchema = z
   .strictObject({
     vmid,
     scope: legacyScope,
-    cores: z.number().int().min(1).max(8192).optional(),
-    memoryMiB: z.number().int().min(16).optional(),
-    swapMiB: z.number().int().min(0).optional(),
+    cores: cores.optional(),
+    memoryMiB: memoryMiB(16, 'memory').optional(),
+    swapMiB: memoryMiB(0, 'swap').optional(),
+    admissionShare,
     /** How long to watch the container after the change before verifying it survived. */
     settleSeconds: z.number().min(0).max(3600).default(5),
     reason: z.string().max(500).optional(),
@@ -75,10 +83,11 @@ export type ScaleInput = z.input<typeof scaleInputSchema>;
 export const provisionInputSchema = z.strictObject({
   node: nodeName,
   scope: legacyScope,
-  memoryMiB: z.number().int().min(16),
-  cores: z.number().int().min(1).default(1),
-  swapMiB: z.number().int().min(0).default(512),
-  diskGiB: z.number().int().min(1).default(8),
+  memoryMiB: memoryMiB(16, 'memory'),
+  cores: cores.default(1),
+  swapMiB: memoryMiB(0, 'swap').default(512),
+  diskGiB: z.number().int().min(1).max(65_536, 'expected at most 65536 GiB').default(8),
+  admissionShare,
   template: z.string().min(1),
   storage: z.string().min(1).default('local-lvm'),
   net0: z.string().min(1).default('name=eth0,bridge=vmbr0,ip=dhcp'),

@@ -2,7 +2,7 @@
 // out a transient API error, and `cancel`. A subprocess per call, against this file's pve-sim, the
 // shared Temporal dev server and a worker with the real activities.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSagaEnv, type SagaEnv } from '../support/saga-env';
+import { ctView, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { cliWorld, type CliWorld } from './support/cli';
 
 let s: SagaEnv;
@@ -43,5 +43,18 @@ describe('pve-autopilot reads of the Proxmox API', () => {
     expect(run.stderr).toContain('cannot reach the Proxmox VE API');
     // Four attempts over about five seconds, not a minute.
     expect(Date.now() - began).toBeLessThan(30_000);
+  });
+});
+
+describe('pve-autopilot scale beyond what the node holds', () => {
+  it.each([
+    [['--cores', '999'], /999 cores asked, but node srv-px1 has 16 CPUs/],
+    [['--memory', '1000000'], /node srv-px1 would use \d+% of its memory, above the admission limit/],
+  ])('scale 1401 %j is refused: exit 3, nothing changed', async (flags, message) => {
+    const before = await ctView(s.sim, 1401);
+    const run = await w.cli(['scale', '1401', ...flags]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toMatch(message);
+    expect(await ctView(s.sim, 1401)).toEqual(before);
   });
 });

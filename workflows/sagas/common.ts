@@ -1,7 +1,7 @@
 // What the sagas on one existing container share beyond Saga: the preflight (exists, managed, free
 // of locks, on a reachable node) and a task handle a compensation can wait on after a cancel.
 import { log, patched } from '@temporalio/workflow';
-import type { ManagedScope } from '../../src/domain';
+import type { ManagedScope, NodeState } from '../../src/domain';
 import { isManaged } from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { reads, waits } from './activities';
@@ -22,6 +22,8 @@ export async function preflightContainer(
   saga: Saga,
   vmid: number,
   inputScope: ManagedScope | undefined,
+  /** A saga's own check against the container's node as this preflight saw it (admission). */
+  admission?: (node: NodeState, facts: ContainerFacts) => string | null,
 ): Promise<ContainerFacts> {
   const scope = await managedScope(inputScope);
   const snapshot = await reads.observeCluster();
@@ -38,6 +40,8 @@ export async function preflightContainer(
   if (!facts) return saga.refuse(`CT ${vmid} does not exist`);
   // The config may carry a lock /cluster/resources did not show yet (a task that just began).
   if (facts.lock) return saga.refuse(`CT ${vmid} is locked (${facts.lock})`);
+  const refusal = admission?.(node, facts);
+  if (refusal) return saga.refuse(refusal);
   saga.node(facts.node);
   return facts;
 }

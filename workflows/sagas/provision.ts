@@ -7,6 +7,7 @@ import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionIn
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { InFlight } from './common';
+import { provisionRefusal } from '../../src/policy/sizing';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 /** How many taken ids one run skips before it gives up (each skip means another creator won a race). */
@@ -28,6 +29,8 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   const target = snapshot.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);
+  const admission = provisionRefusal(target, input, input.admissionShare);
+  if (admission) saga.refuse(admission);
 
   // The id this run is creating, and the task it waits on, for the compensation.
   let candidate: number | null = null;

@@ -68,7 +68,14 @@ async function start(
       }
       case 'scale': {
         const { cores, memoryMiB, swapMiB } = command;
-        const input = { vmid, cores, memoryMiB, swapMiB, reason: REASON };
+        const input = {
+          vmid,
+          cores,
+          memoryMiB,
+          swapMiB,
+          admissionShare: ctx.config.manager.admissionShare,
+          reason: REASON,
+        };
         return {
           handle: await startOperation(client, 'scale', input, opts),
           summary: operationSummary('scale', input),
