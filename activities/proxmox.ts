@@ -15,6 +15,7 @@ import {
 import {
   findActiveTask,
   isPveError,
+  recentlyFreedVmids,
   splitTags,
   waitForTask,
   type ConfigChanges,
@@ -27,6 +28,8 @@ import { ActivityFailureType, asActivity, refuse } from './failures';
 export interface ProxmoxActivityDeps {
   pve: PveClient;
   scope: ManagedScope;
+  /** A vmid freed by a destroy this recently is not handed out again (config container.vmidQuarantineMinutes). */
+  vmidQuarantineMinutes: number;
   /** awaitTask's first poll interval (it then backs off to 5 s); default 500 ms. */
   taskPollMs?: number;
 }
@@ -166,11 +169,17 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       });
     },
 
-    /** The lowest free vmid in the managed range, skipping `skip` (ids a caller found taken). */
+    /**
+     * The lowest free vmid in the managed range, skipping `skip` (ids a caller found taken) and ids a
+     * destroy freed in the last vmidQuarantineMinutes: PVE reuses ids, and a new container on a
+     * just-dropped one's id would be taken for it by anything still looking at the old one.
+     */
     async allocateVmid(input: { skip: number[] }): Promise<number | null> {
       return asActivity(async () => {
-        const taken = new Set((await pve.clusterResources('vm')).map((g) => g.vmid));
+        const [guests, recent] = await Promise.all([pve.clusterResources('vm'), pve.clusterTasks()]);
+        const taken = new Set(guests.map((g) => g.vmid));
         for (const id of input.skip) taken.add(id);
+        for (const id of recentlyFreedVmids(recent, deps.vmidQuarantineMinutes * 60)) taken.add(id);
         for (let id = scope.vmidMin; id <= scope.vmidMax; id++) if (!taken.has(id)) return id;
         return null;
       });

@@ -3,6 +3,7 @@
 // the generation limit by weight, and creates one container through the provision saga; when every
 // node is full it backs off. Updates pause, resume, retune and stop it while it runs.
 import {
+  patched,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -11,7 +12,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ClusterSnapshot, ProvisionInput } from '../src/domain';
+import { containerOperationId, type ClusterSnapshot, type ProvisionInput } from '../src/domain';
 import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from '../src/policy';
 import { generatorInputSchema } from '../src/policy/generator-input';
 import {
@@ -211,7 +212,6 @@ class Generator {
 
     const { node, memoryMiB, reason } = plan;
     const { counters } = this.state;
-    const workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
     const request: ProvisionInput = {
       ...this.input.container,
       node,
@@ -219,6 +219,28 @@ class Generator {
       start: true,
       reason: reason.slice(0, 500),
     };
+    let workflowId: string;
+    // The vmid is allocated here and the saga runs under the container's own id, so no other
+    // operation (a manager's migrate) can start on the vmid while it is being created. Runs that
+    // began before this replay the old way: the saga allocated, under an id of its own.
+    if (patched('provision-on-allocated-vmid')) {
+      let vmid: number | null = null;
+      let why = 'no free vmid in the managed range (ids destroyed in the last minutes are held back)';
+      try {
+        vmid = await reads.allocateVmid({ skip: [] });
+      } catch (err) {
+        why = `could not allocate a vmid: ${failureText(err)}`;
+      }
+      if (vmid === null) {
+        counters.failed++;
+        this.record({ at, node, memoryMiB, outcome: 'failed', detail: why });
+        return 'failed';
+      }
+      request.vmid = vmid;
+      workflowId = containerOperationId(this.input.cluster, vmid);
+    } else {
+      workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
+    }
     try {
       const handle = await startSaga('provisionContainerWorkflow', request, workflowId);
       const result = await handle.result();
@@ -228,7 +250,7 @@ class Generator {
     } catch (err) {
       counters.failed++;
       const detail = isAlreadyStarted(err)
-        ? `not started: ${workflowId} is already running`
+        ? `not started: CT ${request.vmid ?? '?'} is busy, ${workflowId} is running`
         : sagaFailureText(err);
       log.warn('provision failed', { workflowId, detail });
       this.record({ at, node, memoryMiB, outcome: 'failed', detail });
@@ -256,8 +278,8 @@ class Generator {
 }
 
 /**
- * Deterministic, and unique along the whole chain of runs: the first run's id survives
- * continue-as-new, and a new generator after a stop gets a new one.
+ * The provision id of runs started before the vmid was allocated first (see arrive). Unique along
+ * the whole chain of runs: the first run's id survives continue-as-new.
  */
 function provisionWorkflowId(cluster: string, n: number): string {
   return `provision-${cluster}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${n}`;

@@ -13,7 +13,13 @@ export {
   type LoadOptions,
 } from './load';
 export { defaultConfig, parseConfig, validateConfig, type ParseOptions } from './parse';
-export { arrivalLawOf, generatorPolicyOf, managedScopeOf, managerPolicyOf } from './policies';
+export {
+  arrivalLawOf,
+  containerTemplateOf,
+  generatorPolicyOf,
+  managedScopeOf,
+  managerPolicyOf,
+} from './policies';
 export { redactConfig } from './redact';
 export {
   configSchema,

@@ -1,6 +1,6 @@
 // The config turned into the plain-JSON policies that workflows carry and src/policy decides with.
 
-import type { ManagedScope } from '../domain';
+import type { ContainerTemplate, ManagedScope } from '../domain';
 import type { ArrivalLaw, GeneratorPolicy, ManagerPolicy } from '../policy';
 import type { Config } from './schema';
 
@@ -34,6 +34,12 @@ export function generatorPolicyOf(config: Config): GeneratorPolicy {
     nodeWeights: { ...g.nodeWeights },
     memoryChoicesMiB: [...g.memoryChoicesMiB],
   };
+}
+
+/** What each generated container looks like (the container section without its allocation setting). */
+export function containerTemplateOf(config: Config): ContainerTemplate {
+  const { vmidQuarantineMinutes: _allocation, ...template } = config.container;
+  return template;
 }
 
 export function arrivalLawOf(config: Config): ArrivalLaw {

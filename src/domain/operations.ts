@@ -81,6 +81,11 @@ export const scaleInputSchema = z
 export type ScaleInput = z.input<typeof scaleInputSchema>;
 
 export const provisionInputSchema = z.strictObject({
+  /**
+   * The vmid to create, allocated by the caller (allocateVmid), which runs the saga under the
+   * container's workflow id. Absent only in runs started before that, which allocate it themselves.
+   */
+  vmid: vmid.optional(),
   node: nodeName,
   scope: legacyScope,
   memoryMiB: memoryMiB(16, 'memory'),

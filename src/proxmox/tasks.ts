@@ -153,6 +153,20 @@ export async function waitForTask(
 }
 
 /**
+ * The vmids a vzdestroy freed within the last `windowSeconds`, from a list of recent tasks
+ * (GET /cluster/tasks). Measured on the cluster's own clock, the newest time in the list, so a worker
+ * whose clock differs from the nodes' (or pve-sim's accelerated clock) quarantines the same ids.
+ */
+export function recentlyFreedVmids(tasks: readonly TaskSummary[], windowSeconds: number): number[] {
+  if (windowSeconds <= 0 || tasks.length === 0) return [];
+  const now = Math.max(...tasks.map((t) => Math.max(t.starttime, t.endtime ?? 0)));
+  const freed = tasks.filter(
+    (t) => t.type === 'vzdestroy' && /^\d+$/.test(t.id) && (t.endtime ?? now) >= now - windowSeconds,
+  );
+  return [...new Set(freed.map((t) => Number(t.id)))].sort((a, b) => a - b);
+}
+
+/**
  * The newest running task of `type` for container `vmid` on `node`, if any. Used after a POST whose
  * answer was lost: the retry waits for this task instead of starting a second one.
  */

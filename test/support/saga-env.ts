@@ -31,7 +31,12 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
   const env = await connectTestEnv();
   const sim = await startTestSim(simOptions);
   const taskQueue = uniqueTaskQueue('saga');
-  const activities = createProxmoxActivities({ pve: sim.pve, scope: labScope, taskPollMs: 100 });
+  const activities = createProxmoxActivities({
+    pve: sim.pve,
+    scope: labScope,
+    vmidQuarantineMinutes: 10,
+    taskPollMs: 100,
+  });
   const worker = await createTestWorker(env, { taskQueue, activities });
   // One worker for the whole file: a Worker runs once, and restarting it per test costs seconds.
   const running = worker.run();

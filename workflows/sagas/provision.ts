@@ -1,7 +1,8 @@
-// provisionContainerWorkflow: create a container in the managed range and start it.
-// preflight → allocate a vmid → create (owned by this workflow id) → start → verify. An id someone
-// else took meanwhile is skipped for the next one; any failure stops and destroys what this run
-// created, and never touches a container it did not create.
+// provisionContainerWorkflow: create a container on the vmid its caller allocated, and start it.
+// preflight → create (marked with this run as its owner) → start → verify. It runs under the
+// container's own workflow id (ct-<cluster>-<vmid>), so no other operation starts on the vmid while
+// it is being created. Any failure stops and destroys what this run created, and never touches a
+// container it did not create.
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
@@ -18,19 +19,30 @@ type ParsedProvision = ReturnType<typeof provisionInputSchema.parse>;
 export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<OperationResult> {
   const input = parseInput(provisionInputSchema, raw);
   const { node } = input;
-  // The workflow id is written into the description: how a retry, or the compensation, knows the
-  // container is this run's and not one another creator put on the same id.
-  const owner = workflowInfo().workflowId;
+  // Written into the description: how a retry, or the compensation, knows the container is this
+  // run's and not one another creator put on the same id. The container's workflow id is shared by
+  // every operation ever run on that vmid, so the run id makes the mark this creation's own.
+  const { workflowId, runId } = workflowInfo();
+  const owner = input.vmid === undefined ? workflowId : `${workflowId}@${runId}`;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.
-  const saga: Saga = new Saga('provision', null, node);
+  const saga: Saga = new Saga('provision', input.vmid ?? null, node);
 
   saga.at('preflight', `${input.memoryMiB} MiB on ${node}`);
+  const scope = input.vmid === undefined ? null : await reads.managedScope();
   const snapshot = await reads.observeCluster();
   const target = snapshot.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);
   const admission = provisionRefusal(target, input, input.admissionShare);
   if (admission) saga.refuse(admission);
+  if (input.vmid !== undefined && scope) {
+    const id = input.vmid;
+    if (id < scope.vmidMin || id > scope.vmidMax) {
+      saga.refuse(`vmid ${id} is outside the managed range ${scope.vmidMin}-${scope.vmidMax}`);
+    }
+    const holder = snapshot.containers.find((c) => c.vmid === id);
+    if (holder) saga.refuse(`vmid ${id} is taken by CT ${id} (${holder.name}) on ${holder.node}`);
+  }
 
   // The id this run is creating, and the task it waits on, for the compensation.
   let candidate: number | null = null;
@@ -38,6 +50,13 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
 
   const vmid = await saga.run(
     async () => {
+      if (input.vmid !== undefined) {
+        candidate = input.vmid;
+        saga.at('create', `CT ${input.vmid} on ${node}`);
+        return (await createOwned(input.vmid)) ? input.vmid : null;
+      }
+      // Runs started before callers allocated the vmid (no vmid in their input) allocate it here;
+      // kept so that those runs replay.
       const skip: number[] = [];
       for (;;) {
         saga.at('allocate', skip.length > 0 ? `skipping taken ${skip.join(', ')}` : '');
@@ -80,6 +99,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
       return `CT ${id} stopped and destroyed`;
     },
   );
+  if (vmid === null) saga.refuse(`vmid ${input.vmid ?? '?'} was taken by another creator meanwhile`);
   return { ...saga.succeed(node, `CT ${vmid} created on ${node}${input.start ? ', running' : ''}`), vmid };
 
   /** Creates, starts and verifies CT `id`; false when the id turned out to be another creator's. */

@@ -75,6 +75,7 @@ describe('the managed scope', () => {
     const pooled = createProxmoxActivities({
       pve: s.sim.pve,
       scope: { ...labScope, pool: 'autopilot', tag: 'autopilot' },
+      vmidQuarantineMinutes: 10,
     });
     const written = await writes();
     const refusal = await pooled.requestStart({ node: 'srv-px2', vmid: 1490 }).then(
@@ -96,6 +97,7 @@ describe('the managed scope', () => {
     const pooled = createProxmoxActivities({
       pve: s.sim.pve,
       scope: { ...labScope, pool: 'autopilot', tag: 'autopilot' },
+      vmidQuarantineMinutes: 10,
     });
     const request = await pooled.requestCreate({
       node: 'srv-px2',

@@ -3,7 +3,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PveError } from '../../../src/proxmox/errors';
 import type { TaskLogLine, TaskStatus, TaskSummary } from '../../../src/proxmox/schemas';
-import { classifyTaskExit, findActiveTask, waitForTask, type TaskClient } from '../../../src/proxmox/tasks';
+import {
+  classifyTaskExit,
+  findActiveTask,
+  recentlyFreedVmids,
+  waitForTask,
+  type TaskClient,
+} from '../../../src/proxmox/tasks';
 
 const UPID = 'UPID:pve1:00010D94:001CA6EA:6124E1B9:vzmigrate:101:root@pam:';
 
@@ -257,5 +263,37 @@ describe('findActiveTask', () => {
   it('returns undefined when nothing is in flight', async () => {
     const client = { tasks: async () => [summary({ status: 'migration aborted' })] };
     expect(await findActiveTask(client, 'pve1', 101, 'vzmigrate')).toBeUndefined();
+  });
+});
+
+describe('recentlyFreedVmids', () => {
+  const task = (type: string, id: string, starttime: number, endtime?: number): TaskSummary => ({
+    upid: UPID,
+    node: 'pve1',
+    pid: 1,
+    pstart: 2,
+    starttime,
+    type,
+    id,
+    user: 'root@pam',
+    ...(endtime === undefined ? {} : { endtime, status: 'OK' }),
+  });
+
+  it("lists the ids a destroy freed within the window, on the cluster's clock (its newest task)", () => {
+    // The cluster's clock reads 10_000 (the newest task); the window is 600 s.
+    const tasks = [
+      task('vzdestroy', '1401', 9_990, 9_995),
+      task('vzdestroy', '1402', 9_000, 9_401),
+      task('vzdestroy', '1403', 9_000, 9_399),
+      task('vzstop', '1404', 9_900, 9_950),
+      task('vzcreate', '1405', 10_000),
+      task('vzdestroy', '1401', 8_000, 8_001),
+    ];
+    expect(recentlyFreedVmids(tasks, 600)).toEqual([1401, 1402]);
+  });
+
+  it('lists nothing with a window of 0 or no tasks', () => {
+    expect(recentlyFreedVmids([task('vzdestroy', '1401', 1, 2)], 0)).toEqual([]);
+    expect(recentlyFreedVmids([], 600)).toEqual([]);
   });
 });
