@@ -53,6 +53,8 @@ class Generator {
   private wake = false;
   /** setArrival asks for the next arrival to be drawn again from the new law. */
   private redraw = false;
+  /** A provision saga is running; pause waits for it to end. */
+  private creating = false;
 
   constructor(private readonly input: GeneratorInput) {
     this.state = input.carried ?? {
@@ -67,11 +69,13 @@ class Generator {
   /** Before the first await, so no update or query sent at start is lost. */
   registerHandlers(): void {
     setHandler(generatorStatusQuery, () => this.state);
-    setHandler(pauseGeneratorUpdate, () => {
+    // Returns once no creation is in flight: after a pause, nothing more is created until resume.
+    setHandler(pauseGeneratorUpdate, async () => {
       if (this.state.runState === 'running' || this.state.runState === 'backing-off') {
         this.state.runState = 'paused';
       }
       this.refreshDetails();
+      await condition(() => !this.creating);
       return this.state;
     });
     setHandler(resumeGeneratorUpdate, () => {
@@ -241,6 +245,7 @@ class Generator {
     } else {
       workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
     }
+    this.creating = true;
     try {
       const handle = await startSaga('provisionContainerWorkflow', request, workflowId);
       const result = await handle.result();
@@ -255,6 +260,8 @@ class Generator {
       log.warn('provision failed', { workflowId, detail });
       this.record({ at, node, memoryMiB, outcome: 'failed', detail });
       return 'failed';
+    } finally {
+      this.creating = false;
     }
   }
 

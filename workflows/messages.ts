@@ -50,6 +50,7 @@ export interface GeneratorState {
 }
 
 export const generatorStatusQuery = defineQuery<GeneratorState>('generatorStatus');
+/** Returns once the creation in flight (if any) has ended: nothing more is created until resumed. */
 export const pauseGeneratorUpdate = defineUpdate<GeneratorState>('pauseGenerator');
 export const resumeGeneratorUpdate = defineUpdate<GeneratorState>('resumeGenerator');
 /** Finishes the creation in progress, then completes the workflow. */

@@ -77,7 +77,10 @@ export const commandSpecs: readonly CommandSpec[] = [
     positionals: { min: 0, max: 0 },
     summary: 'stop creating containers until resumed',
     options: {},
-    notes: updateNote('generator'),
+    notes: [
+      'Returns once a creation in progress has finished: after it, nothing more is created.',
+      ...updateNote('generator'),
+    ],
   },
   {
     name: 'generator resume',

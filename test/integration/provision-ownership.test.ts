@@ -8,9 +8,14 @@ import type { ContainerTemplate } from '../../src/domain';
 import type { GeneratorPolicy } from '../../src/policy';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../src/temporal/starts';
 import type { generatorWorkflow } from '../../workflows/generator';
-import { generatorWorkflowId, type GeneratorState } from '../../workflows/messages';
+import {
+  generatorStatusQuery,
+  generatorWorkflowId,
+  pauseGeneratorUpdate,
+  type GeneratorState,
+} from '../../workflows/messages';
 import { labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../support/saga-env';
-import { waitFor } from '../support/manual-clock';
+import { sleep, waitFor } from '../support/manual-clock';
 
 const policy: GeneratorPolicy = {
   scope: labScope,
@@ -143,5 +148,44 @@ describe('provisions and the one-operation-per-container rule', () => {
     );
     await expect(start).rejects.toBeInstanceOf(InvalidOperationInputError);
     await expect(start).rejects.toThrow(/vmid: expected the vmid to create/);
+  });
+});
+
+describe('generator pause', () => {
+  it('returns only once the creation in flight has ended: nothing is created after it', async () => {
+    const before = new Set(await managedVmids());
+    await s.sim.admin('POST', '/_sim/faults', {
+      method: 'POST',
+      path: '/nodes/{node}/lxc/{vmid}/status/start',
+      latencyMs: 6_000,
+      times: 1,
+    });
+    const handle = await s.env.client.workflow.start<typeof generatorWorkflow>('generatorWorkflow', {
+      taskQueue: s.taskQueue,
+      workflowId: generatorWorkflowId(cluster()),
+      args: [
+        {
+          cluster: `pause${clusters}`,
+          policy,
+          arrival: { law: 'periodic', periodSeconds: 1 },
+          container,
+          backoffSeconds: 1,
+          seed: 9,
+        },
+      ],
+    });
+    started.push(handle);
+    // A creation is in flight, held at its start step.
+    await waitFor('a creation in flight', async () => (await managedVmids()).find((id) => !before.has(id)));
+    const paused = await s.run(() => handle.executeUpdate(pauseGeneratorUpdate));
+    expect(paused.runState).toBe('paused');
+    // The creation under way had ended when pause returned...
+    expect(paused.counters.created + paused.counters.failed).toBeGreaterThanOrEqual(1);
+    // ...and nothing is created after it.
+    const afterPause = await managedVmids();
+    await sleep(3_000);
+    const later = await handle.query(generatorStatusQuery);
+    expect(later.counters).toEqual(paused.counters);
+    expect(await managedVmids()).toEqual(afterPause);
   });
 });
