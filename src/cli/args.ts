@@ -23,7 +23,8 @@ export type Command =
   | { name: 'manager'; action: 'start'; automation?: AutomationLevel; seed?: number }
   | { name: 'manager'; action: LoopAction }
   | { name: 'manager'; action: 'approve'; ids: string[]; all: boolean }
-  | { name: 'config'; action: 'validate' };
+  | { name: 'config'; action: 'validate' }
+  | { name: 'cancel'; target: { vmid: number } | { workflowId: string } };
 
 export interface GlobalOptions {
   config?: string;
@@ -239,6 +240,17 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
     }
     case 'config validate':
       return { name: 'config', action: 'validate' };
+    case 'cancel': {
+      const text = rest[0] ?? '';
+      if (/^\d+$/.test(text)) return { name, target: { vmid: vmid() } };
+      if (!WORKFLOW_ID.test(text)) {
+        throw new UsageError(
+          `cancel: expected a vmid or a workflow id such as ct-pve-1401, got "${text}"`,
+          name,
+        );
+      }
+      return { name, target: { workflowId: text } };
+    }
   }
   const [group, action] = name.split(' ');
   if ((group === 'generator' || group === 'manager') && isLoopAction(action)) return { name: group, action };
@@ -247,6 +259,7 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
 const SNAPSHOT_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/;
+const WORKFLOW_ID = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,199}$/;
 const MIGRATE_MODES = ['offline', 'restart'] as const;
 const DROP_MODES = ['stop', 'destroy'] as const;
 const AUTOMATION = ['off', 'recommend', 'auto'] as const;

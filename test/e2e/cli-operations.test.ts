@@ -4,6 +4,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ctView, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { cliWorld, type CliWorld } from './support/cli';
+import { waitFor } from '../support/manual-clock';
+import { sagaProgressQuery } from '../../workflows/sagas/saga';
 
 let s: SagaEnv;
 let w: CliWorld;
@@ -56,5 +58,59 @@ describe('pve-autopilot scale beyond what the node holds', () => {
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(message);
     expect(await ctView(s.sim, 1401)).toEqual(before);
+  });
+});
+
+describe('pve-autopilot cancel', () => {
+  it('cancels the operation running on a container: it rolls back, exit 1, the CT as it was', async () => {
+    const before = await ctView(s.sim, 1402);
+    const start = await w.cli(['scale', '1402', '--memory', '2048', '--no-wait', '--json']);
+    expect(start.code).toBe(0);
+    const { workflowId } = JSON.parse(start.stdout) as { workflowId: string };
+    expect(workflowId).toBe(`ct-${w.cluster}-1402`);
+    const handle = s.env.client.workflow.getHandle(workflowId);
+    // Cancelled while the new limits settle, after the change was applied.
+    await s.run(() =>
+      waitFor('the settle step', async () => {
+        const progress = await handle.query(sagaProgressQuery);
+        return progress.step === 'settle' ? true : undefined;
+      }),
+    );
+    expect(await ctView(s.sim, 1402)).toMatchObject({ memory: 2048 });
+
+    const run = await w.cli(['cancel', '1402']);
+    expect(run.stdout).toMatch(/^Cancelling: scale CT 1402: memory 2048 MiB/);
+    expect(run.stdout).toContain(`  workflow ${workflowId}  `);
+    expect(run.stdout).toMatch(/\nCancelled: scale CT 1402: memory 2048 MiB.*, rolled back\n$/);
+    expect(run.stderr).toContain('compensate');
+    expect(run.code).toBe(1);
+    expect(await ctView(s.sim, 1402)).toEqual(before);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+  });
+
+  it.each([
+    [['cancel', '1402'], /cancel: no operation running on CT 1402: the last one, ct-\S+-1402, is cancelled/],
+    [['cancel', '1499'], /cancel: no operation on CT 1499: ct-\S+-1499 was never started/],
+  ])('%j with nothing running there exits 3 with a clear message', async (args, message) => {
+    const run = await w.cli(args);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('refuses to cancel what is not a container operation: exit 2', async () => {
+    const id = `not-a-saga-${w.cluster}`;
+    const other = await s.env.client.workflow.start('generatorWorkflow', {
+      taskQueue: `nobody-${w.cluster}`,
+      workflowId: id,
+      args: [{}],
+    });
+    try {
+      const run = await w.cli(['cancel', id]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`cancel: ${id} is a generatorWorkflow, not a container operation`);
+      expect((await other.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await other.terminate('test over');
+    }
   });
 });

@@ -1,7 +1,7 @@
 // migrate, scale, snapshot, rollback, drop: check the container (and node) against the cluster,
 // start the saga through src/temporal's typed start, then follow it step by step to its outcome.
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { managedScopeOf } from '../../config';
 import { operationSummary, type OperationResult } from '../../domain';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
@@ -118,9 +118,12 @@ async function start(
   }
 }
 
-type Ending =
+export type Ending =
   | { ok: true; result: OperationResult }
   | { ok: false; type: string; message: string; result: OperationResult | undefined };
+
+/** The failure type of a saga that ended by cancellation (after its compensation). */
+export const CANCELLED = 'Cancelled';
 
 async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
   try {
@@ -128,6 +131,9 @@ async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
+    if (cause instanceof CancelledFailure) {
+      return { ok: false, type: CANCELLED, message: 'cancelled', result: undefined };
+    }
     if (cause instanceof ApplicationFailure) {
       const detail = cause.details?.[0];
       return {
@@ -159,7 +165,7 @@ function isOperationResult(value: unknown): value is OperationResult {
  * Queries the saga's step every second until it ends. On a terminal the step is one line rewritten
  * in place; otherwise each step is printed once, so a log shows them all.
  */
-async function follow(
+export async function follow(
   ctx: Context,
   client: Client,
   handle: WorkflowHandle,
@@ -222,21 +228,21 @@ function sleep(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 }
 
-const exitCodeOfFailure: Readonly<Record<string, ExitCodeValue>> = {
+export const exitCodeOfFailure: Readonly<Record<string, ExitCodeValue>> = {
   [SagaFailureType.refused]: ExitCode.refused,
   [SagaFailureType.rolledBack]: ExitCode.failed,
   [SagaFailureType.needsAttention]: ExitCode.needsAttention,
   [SagaFailureType.invalidInput]: ExitCode.usage,
 };
 
-const outcomeOfFailure: Readonly<Record<string, string>> = {
+export const outcomeOfFailure: Readonly<Record<string, string>> = {
   [SagaFailureType.refused]: 'refused',
   [SagaFailureType.rolledBack]: 'rolled-back',
   [SagaFailureType.needsAttention]: 'needs-attention',
   [SagaFailureType.invalidInput]: 'invalid-input',
 };
 
-function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Ending): ExitCodeValue {
+export function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Ending): ExitCodeValue {
   const code = ending.ok ? ExitCode.ok : (exitCodeOfFailure[ending.type] ?? ExitCode.failed);
   const outcome = ending.ok ? 'succeeded' : (outcomeOfFailure[ending.type] ?? 'failed');
   if (ctx.global.json) {
