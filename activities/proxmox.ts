@@ -32,6 +32,8 @@ export interface ProxmoxActivityDeps {
   vmidQuarantineMinutes: number;
   /** awaitTask's first poll interval (it then backs off to 5 s); default 500 ms. */
   taskPollMs?: number;
+  /** awaitTask's longest poll interval; default 5000 ms (tests on a fast simulator set less). */
+  taskPollMaxMs?: number;
 }
 
 /** What a request* activity did. `upid` null: the goal already held, there is nothing to wait for. */
@@ -371,6 +373,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       return asActivity(async () => {
         const finished = await waitForTask(pve, input.node, input.upid, {
           ...(deps.taskPollMs !== undefined ? { pollMs: deps.taskPollMs } : {}),
+          ...(deps.taskPollMaxMs !== undefined ? { maxPollMs: deps.taskPollMaxMs } : {}),
           signal: ctx.cancellationSignal,
           onProgress: (s, lastLogLine) => ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
         });

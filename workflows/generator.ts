@@ -222,6 +222,7 @@ class Generator {
       memoryMiB,
       start: true,
       reason: reason.slice(0, 500),
+      ...(this.input.admissionShare !== undefined ? { admissionShare: this.input.admissionShare } : {}),
     };
     let workflowId: string;
     // The vmid is allocated here and the saga runs under the container's own id, so no other

@@ -16,6 +16,8 @@ export interface GeneratorInput {
   container: ContainerTemplate;
   /** Wait after finding every node full before looking again. */
   backoffSeconds: number;
+  /** A new container keeps its node's memory within this share (manager.admissionShare; default 0.9). */
+  admissionShare?: number;
   seed: number;
   /** Stop after creating this many (unset: run until stopped). */
   maxContainers?: number;

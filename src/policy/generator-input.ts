@@ -84,6 +84,7 @@ export const generatorInputSchema = z.strictObject({
     .gt(0, `expected a number > 0 and <= ${MAX_SECONDS}`)
     .max(MAX_SECONDS, `expected a number > 0 and <= ${MAX_SECONDS}`),
   seed: z.number().int(),
+  admissionShare: z.number().gt(0).max(1).optional(),
   maxContainers: z.number().int().min(0, 'expected a whole number >= 0').optional(),
   iterationsPerRun: z.number().int().min(1).optional(),
   carried: carried.optional(),

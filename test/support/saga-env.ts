@@ -35,7 +35,9 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
     pve: sim.pve,
     scope: labScope,
     vmidQuarantineMinutes: 10,
+    // pve-sim runs tasks 20 times faster than PVE: a short wait between polls keeps tests quick.
     taskPollMs: 100,
+    taskPollMaxMs: 1000,
   });
   const worker = await createTestWorker(env, { taskQueue, activities });
   // One worker for the whole file: a Worker runs once, and restarting it per test costs seconds.

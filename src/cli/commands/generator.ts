@@ -54,6 +54,7 @@ export function generatorInput(
     arrival: arrivalLawOf(config),
     container: containerTemplateOf(config),
     backoffSeconds: config.generator.backoffSeconds,
+    admissionShare: config.manager.admissionShare,
     seed: command.seed ?? randomSeed(),
     ...(command.maxContainers === undefined ? {} : { maxContainers: command.maxContainers }),
   };
