@@ -149,7 +149,9 @@ export function operationSummary(operation: OperationKind, input: Record<string,
       return `scale ${ct}: ${parts.join(', ')}`;
     }
     case 'provision':
-      return `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`;
+      return input.vmid === undefined
+        ? `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`
+        : `provision ${ct} (${String(input.memoryMiB)} MiB) on ${String(input.node)}`;
     case 'drop':
       return `drop ${ct} (${String(input.mode ?? 'destroy')})`;
     case 'snapshot':
