@@ -4,7 +4,9 @@
 // nothing to do) and awaitTask waits for it while heartbeating.
 import { Context } from '@temporalio/activity';
 import {
+  describeScope,
   encodeObservation,
+  isManaged,
   isOwnedBy,
   ownerMarker,
   type Observation,
@@ -14,6 +16,8 @@ import {
 import {
   findActiveTask,
   isPveError,
+  recentlyFreedVmids,
+  splitTags,
   waitForTask,
   type ConfigChanges,
   type CreateContainerSpec,
@@ -25,8 +29,12 @@ import { ActivityFailureType, asActivity, refuse } from './failures';
 export interface ProxmoxActivityDeps {
   pve: PveClient;
   scope: ManagedScope;
-  /** How often awaitTask polls a task's status; default 1000 ms. */
+  /** A vmid freed by a destroy this recently is not handed out again (config container.vmidQuarantineMinutes). */
+  vmidQuarantineMinutes: number;
+  /** awaitTask's first poll interval (it then backs off to 5 s); default 500 ms. */
   taskPollMs?: number;
+  /** awaitTask's longest poll interval; default 5000 ms (tests on a fast simulator set less). */
+  taskPollMaxMs?: number;
 }
 
 /** What a request* activity did. `upid` null: the goal already held, there is nothing to wait for. */
@@ -63,11 +71,34 @@ export interface CreateRequest {
 export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const { pve, scope } = deps;
 
-  function assertManaged(vmid: number): void {
+  /**
+   * The write guard of every activity that changes something, from the worker's own scope (never
+   * from a workflow input): the range, and the pool and tag when configured, read from the CT
+   * itself. A CT that does not exist (yet) is checked on its vmid alone: a create puts the pool and
+   * tag on it, and there is nothing to protect on an id that holds nothing.
+   */
+  async function assertManaged(vmid: number): Promise<void> {
     if (vmid < scope.vmidMin || vmid > scope.vmidMax) {
       throw refuse(
         ActivityFailureType.notManaged,
         `CT ${vmid} is outside the managed range ${scope.vmidMin}-${scope.vmidMax}; pve-autopilot leaves it alone`,
+      );
+    }
+    if (scope.pool === undefined && scope.tag === undefined) return;
+    const guest = await asActivity(async () =>
+      (await pve.clusterResources('vm')).find((g) => g.vmid === vmid),
+    );
+    if (!guest) return;
+    const facts = {
+      vmid,
+      template: guest.template === true,
+      tags: splitTags(guest.tags),
+      ...(guest.pool ? { pool: guest.pool } : {}),
+    };
+    if (!isManaged(facts, scope)) {
+      throw refuse(
+        ActivityFailureType.notManaged,
+        `CT ${vmid} is outside the managed scope (${describeScope(scope)}); pve-autopilot leaves it alone`,
       );
     }
   }
@@ -105,6 +136,11 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const done = (node: string): TaskRequest => ({ node, upid: null, note: 'already-done' });
 
   return {
+    /** The managed scope of this worker's configuration: what sagas check their container against. */
+    async managedScope(): Promise<ManagedScope> {
+      return Promise.resolve({ ...scope });
+    },
+
     /** The whole cluster in one GET /cluster/resources, in the compact form history keeps. */
     async observeCluster(): Promise<Observation> {
       return asActivity(async () => encodeObservation(await pve.clusterSnapshot()));
@@ -136,11 +172,17 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       });
     },
 
-    /** The lowest free vmid in the managed range, skipping `skip` (ids a caller found taken). */
+    /**
+     * The lowest free vmid in the managed range, skipping `skip` (ids a caller found taken) and ids a
+     * destroy freed in the last vmidQuarantineMinutes: PVE reuses ids, and a new container on a
+     * just-dropped one's id would be taken for it by anything still looking at the old one.
+     */
     async allocateVmid(input: { skip: number[] }): Promise<number | null> {
       return asActivity(async () => {
-        const taken = new Set((await pve.clusterResources('vm')).map((g) => g.vmid));
+        const [guests, recent] = await Promise.all([pve.clusterResources('vm'), pve.clusterTasks()]);
+        const taken = new Set(guests.map((g) => g.vmid));
         for (const id of input.skip) taken.add(id);
+        for (const id of recentlyFreedVmids(recent, deps.vmidQuarantineMinutes * 60)) taken.add(id);
         for (let id = scope.vmidMin; id <= scope.vmidMax; id++) if (!taken.has(id)) return id;
         return null;
       });
@@ -151,7 +193,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       vmid: number;
       timeoutSeconds: number;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzshutdown', () =>
@@ -161,7 +203,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestStop(input: { node: string; vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzstop', () =>
@@ -171,7 +213,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestStart(input: { node: string; vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         if ((await status(input.node, input.vmid)) === 'running') return done(input.node);
         return startOrAdopt(input.node, input.vmid, 'vzstart', () =>
@@ -190,7 +232,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       to: string;
       restart?: boolean;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const node = await locate(input.vmid);
         if (node === input.to) {
@@ -212,7 +254,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     /** Creates the CT unless this owner already did; a vmid taken by someone else is VmidTaken. */
     async requestCreate(input: CreateRequest): Promise<TaskRequest> {
       const { node, spec, owner } = input;
-      assertManaged(spec.vmid);
+      await assertManaged(spec.vmid);
       return asActivity(async () => {
         const mine = async (): Promise<TaskRequest | null> => {
           const at = await locate(spec.vmid);
@@ -228,8 +270,17 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
         const existing = await mine();
         if (existing) return existing;
         const description = [spec.description, ownerMarker(owner)].filter(Boolean).join('\n');
+        // The worker's pool and tag make the new container managed by the same scope that admits it.
+        const managed = {
+          ...(scope.pool !== undefined ? { pool: scope.pool } : {}),
+          ...(scope.tag !== undefined ? { tags: [...new Set([...(spec.tags ?? []), scope.tag])] } : {}),
+        };
         try {
-          return { node, upid: await pve.createContainer(node, { ...spec, description }), note: 'started' };
+          return {
+            node,
+            upid: await pve.createContainer(node, { ...spec, ...managed, description }),
+            note: 'started',
+          };
         } catch (err) {
           if (isPveError(err) && (err.state === 'exists' || err.kind === 'locked')) {
             const again = await mine();
@@ -241,7 +292,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestDestroy(input: { vmid: number }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const node = await locate(input.vmid);
         if (node === null) return done('');
@@ -257,7 +308,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       name: string;
       description?: string;
     }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const existing = await pve.snapshots(input.node, input.vmid);
         if (existing.some((s) => s.name === input.name)) return done(input.node);
@@ -268,7 +319,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestSnapshotDelete(input: { node: string; vmid: number; name: string }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const existing = await pve.snapshots(input.node, input.vmid);
         if (!existing.some((s) => s.name === input.name)) return done(input.node);
@@ -285,7 +336,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     async requestRollback(input: { node: string; vmid: number; name: string }): Promise<TaskRequest> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(() =>
         startOrAdopt(input.node, input.vmid, 'vzrollback', () =>
           pve.rollbackSnapshot(input.node, input.vmid, input.name),
@@ -303,7 +354,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       changes: Pick<ConfigChanges, 'cores' | 'memory' | 'swap'>;
       digest: string;
     }): Promise<'applied' | 'unchanged'> {
-      assertManaged(input.vmid);
+      await assertManaged(input.vmid);
       return asActivity(async () => {
         const config = await pve.containerConfig(input.node, input.vmid);
         const { cores, memory, swap } = input.changes;
@@ -322,7 +373,8 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       const ctx = Context.current();
       return asActivity(async () => {
         const finished = await waitForTask(pve, input.node, input.upid, {
-          pollMs: deps.taskPollMs ?? 1000,
+          ...(deps.taskPollMs !== undefined ? { pollMs: deps.taskPollMs } : {}),
+          ...(deps.taskPollMaxMs !== undefined ? { maxPollMs: deps.taskPollMaxMs } : {}),
           signal: ctx.cancellationSignal,
           onProgress: (s, lastLogLine) => ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
         });

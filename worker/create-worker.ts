@@ -18,6 +18,7 @@ export interface ActivityDeps {
   taskQueue: string;
   pve: PveClient;
   scope: ManagedScope;
+  vmidQuarantineMinutes: number;
 }
 
 export interface WorkerDeps extends ActivityDeps {
@@ -31,7 +32,11 @@ export interface WorkerDeps extends ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSelfCheckActivities({ taskQueue: deps.taskQueue, sdkVersion }),
-    ...createProxmoxActivities({ pve: deps.pve, scope: deps.scope }),
+    ...createProxmoxActivities({
+      pve: deps.pve,
+      scope: deps.scope,
+      vmidQuarantineMinutes: deps.vmidQuarantineMinutes,
+    }),
   };
 }
 

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     taskQueue: settings.taskQueue,
     pve,
     scope: managedScopeOf(config),
+    vmidQuarantineMinutes: config.container.vmidQuarantineMinutes,
     // A bundle built ahead (bundleWorkflowCode) starts the worker in a second instead of several.
     workflowBundle: process.env.WORKFLOW_BUNDLE_PATH
       ? { codePath: process.env.WORKFLOW_BUNDLE_PATH }

@@ -330,21 +330,20 @@ class ClusterManager {
 
   private startSagaFor(command: Command, workflowId: string): Promise<SagaHandle> {
     const { action } = command;
-    const { scope, admissionShare } = this.state.settings;
+    const { admissionShare } = this.state.settings;
     const reason = `[${command.rule}] ${action.reason}`.slice(0, 500);
     switch (action.kind) {
       case 'migrate': {
-        const input: MigrateInput = { vmid: action.vmid, target: action.to, scope, admissionShare, reason };
+        const input: MigrateInput = { vmid: action.vmid, target: action.to, admissionShare, reason };
         return startSaga('migrateContainerWorkflow', input, workflowId);
       }
       case 'drop': {
-        const input: DropInput = { vmid: action.vmid, scope, mode: action.mode, reason };
+        const input: DropInput = { vmid: action.vmid, mode: action.mode, reason };
         return startSaga('dropContainerWorkflow', input, workflowId);
       }
       case 'scale': {
         const input: ScaleInput = {
           vmid: action.vmid,
-          scope,
           reason,
           ...(action.cores === undefined ? {} : { cores: action.cores }),
           ...(action.memoryMiB === undefined ? {} : { memoryMiB: action.memoryMiB }),

@@ -3,7 +3,7 @@
 // the generation limit by weight, and creates one container through the provision saga; when every
 // node is full it backs off. Updates pause, resume, retune and stop it while it runs.
 import {
-  ApplicationFailure,
+  patched,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -12,8 +12,9 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { snapshotOf, type ClusterSnapshot, type ProvisionInput } from '../src/domain';
+import { containerOperationId, snapshotOf, type ClusterSnapshot, type ProvisionInput } from '../src/domain';
 import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from '../src/policy';
+import { generatorInputSchema } from '../src/policy/generator-input';
 import {
   generatorStatusQuery,
   pauseGeneratorUpdate,
@@ -26,13 +27,16 @@ import {
 } from './messages';
 import { isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
 import { reads } from './sagas/activities';
-import { failureText, SagaFailureType } from './sagas/saga';
+import { failureText, parseInput } from './sagas/saga';
 
 /** Arrivals per run before continue-as-new, when the server has not suggested it earlier. */
 export const DEFAULT_ARRIVALS_PER_RUN = 500;
 const RECENT_CHOICES = 20;
 
-export async function generatorWorkflow(input: GeneratorInput): Promise<GeneratorState> {
+export async function generatorWorkflow(raw: GeneratorInput): Promise<GeneratorState> {
+  // Before anything else: a bad input fails the run at once with the field path, never a TypeError
+  // that would retry the workflow task for ever.
+  const input: GeneratorInput = parseInput(generatorInputSchema, raw);
   const generator = new Generator(input);
   generator.registerHandlers();
   return generator.run();
@@ -49,16 +53,10 @@ class Generator {
   private wake = false;
   /** setArrival asks for the next arrival to be drawn again from the new law. */
   private redraw = false;
+  /** A provision saga is running; pause waits for it to end. */
+  private creating = false;
 
   constructor(private readonly input: GeneratorInput) {
-    const problem = inputProblem(input);
-    if (problem) {
-      throw ApplicationFailure.create({
-        type: SagaFailureType.invalidInput,
-        message: `invalid input: ${problem}`,
-        nonRetryable: true,
-      });
-    }
     this.state = input.carried ?? {
       runState: 'running',
       arrival: input.arrival,
@@ -71,11 +69,13 @@ class Generator {
   /** Before the first await, so no update or query sent at start is lost. */
   registerHandlers(): void {
     setHandler(generatorStatusQuery, () => this.state);
-    setHandler(pauseGeneratorUpdate, () => {
+    // Returns once no creation is in flight: after a pause, nothing more is created until resume.
+    setHandler(pauseGeneratorUpdate, async () => {
       if (this.state.runState === 'running' || this.state.runState === 'backing-off') {
         this.state.runState = 'paused';
       }
       this.refreshDetails();
+      await condition(() => !this.creating);
       return this.state;
     });
     setHandler(resumeGeneratorUpdate, () => {
@@ -216,15 +216,37 @@ class Generator {
 
     const { node, memoryMiB, reason } = plan;
     const { counters } = this.state;
-    const workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
     const request: ProvisionInput = {
       ...this.input.container,
       node,
       memoryMiB,
-      scope: this.input.policy.scope,
       start: true,
       reason: reason.slice(0, 500),
+      ...(this.input.admissionShare !== undefined ? { admissionShare: this.input.admissionShare } : {}),
     };
+    let workflowId: string;
+    // The vmid is allocated here and the saga runs under the container's own id, so no other
+    // operation (a manager's migrate) can start on the vmid while it is being created. Runs that
+    // began before this replay the old way: the saga allocated, under an id of its own.
+    if (patched('provision-on-allocated-vmid')) {
+      let vmid: number | null = null;
+      let why = 'no free vmid in the managed range (ids destroyed in the last minutes are held back)';
+      try {
+        vmid = await reads.allocateVmid({ skip: [] });
+      } catch (err) {
+        why = `could not allocate a vmid: ${failureText(err)}`;
+      }
+      if (vmid === null) {
+        counters.failed++;
+        this.record({ at, node, memoryMiB, outcome: 'failed', detail: why });
+        return 'failed';
+      }
+      request.vmid = vmid;
+      workflowId = containerOperationId(this.input.cluster, vmid);
+    } else {
+      workflowId = provisionWorkflowId(this.input.cluster, counters.created + counters.failed + 1);
+    }
+    this.creating = true;
     try {
       const handle = await startSaga('provisionContainerWorkflow', request, workflowId);
       const result = await handle.result();
@@ -234,11 +256,13 @@ class Generator {
     } catch (err) {
       counters.failed++;
       const detail = isAlreadyStarted(err)
-        ? `not started: ${workflowId} is already running`
+        ? `not started: CT ${request.vmid ?? '?'} is busy, ${workflowId} is running`
         : sagaFailureText(err);
       log.warn('provision failed', { workflowId, detail });
       this.record({ at, node, memoryMiB, outcome: 'failed', detail });
       return 'failed';
+    } finally {
+      this.creating = false;
     }
   }
 
@@ -262,8 +286,8 @@ class Generator {
 }
 
 /**
- * Deterministic, and unique along the whole chain of runs: the first run's id survives
- * continue-as-new, and a new generator after a stop gets a new one.
+ * The provision id of runs started before the vmid was allocated first (see arrive). Unique along
+ * the whole chain of runs: the first run's id survives continue-as-new.
  */
 function provisionWorkflowId(cluster: string, n: number): string {
   return `provision-${cluster}-${workflowInfo().firstExecutionRunId.slice(0, 8)}-${n}`;
@@ -278,28 +302,4 @@ function describeChoice(c: GeneratorChoice): string {
     case 'skipped-capacity':
       return 'every node full, backing off';
   }
-}
-
-function inputProblem(input: GeneratorInput): string | null {
-  const { policy } = input;
-  if (!(policy.limitPercent > 0 && policy.limitPercent <= 100)) {
-    return `policy.limitPercent: expected a number > 0 and <= 100, got ${policy.limitPercent}`;
-  }
-  if (
-    policy.memoryChoicesMiB.length === 0 ||
-    !policy.memoryChoicesMiB.every((m) => Number.isInteger(m) && m >= 16)
-  ) {
-    return 'policy.memoryChoicesMiB: expected a non-empty list of whole MiB >= 16';
-  }
-  if (!(input.backoffSeconds > 0))
-    return `backoffSeconds: expected a number > 0, got ${input.backoffSeconds}`;
-  const arrival = arrivalLawProblem(input.carried?.arrival ?? input.arrival);
-  if (arrival) return `arrival.${arrival}`;
-  if (
-    input.maxContainers !== undefined &&
-    !(Number.isInteger(input.maxContainers) && input.maxContainers >= 0)
-  ) {
-    return `maxContainers: expected a whole number >= 0, got ${input.maxContainers}`;
-  }
-  return null;
 }

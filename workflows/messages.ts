@@ -19,6 +19,8 @@ export interface GeneratorInput {
   container: ContainerTemplate;
   /** Wait after finding every node full before looking again. */
   backoffSeconds: number;
+  /** A new container keeps its node's memory within this share (manager.admissionShare; default 0.9). */
+  admissionShare?: number;
   seed: number;
   /** Stop after creating this many (unset: run until stopped). */
   maxContainers?: number;
@@ -53,6 +55,7 @@ export interface GeneratorState {
 }
 
 export const generatorStatusQuery = defineQuery<GeneratorState>('generatorStatus');
+/** Returns once the creation in flight (if any) has ended: nothing more is created until resumed. */
 export const pauseGeneratorUpdate = defineUpdate<GeneratorState>('pauseGenerator');
 export const resumeGeneratorUpdate = defineUpdate<GeneratorState>('resumeGenerator');
 /** Finishes the creation in progress, then completes the workflow. */

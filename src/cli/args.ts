@@ -26,7 +26,8 @@ export type Command =
   | { name: 'manager'; action: 'set-thresholds'; change: Record<string, number> }
   | { name: 'manager'; action: 'set-automation'; level: AutomationLevel; rule?: string }
   | { name: 'plan' }
-  | { name: 'config'; action: 'validate' };
+  | { name: 'config'; action: 'validate' }
+  | { name: 'cancel'; target: { vmid: number } | { workflowId: string } };
 
 export interface GlobalOptions {
   config?: string;
@@ -246,6 +247,17 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
       return { name: 'plan' };
     case 'config validate':
       return { name: 'config', action: 'validate' };
+    case 'cancel': {
+      const text = rest[0] ?? '';
+      if (/^\d+$/.test(text)) return { name, target: { vmid: vmid() } };
+      if (!WORKFLOW_ID.test(text)) {
+        throw new UsageError(
+          `cancel: expected a vmid or a workflow id such as ct-pve-1401, got "${text}"`,
+          name,
+        );
+      }
+      return { name, target: { workflowId: text } };
+    }
   }
   const [group, action] = name.split(' ');
   if ((group === 'generator' || group === 'manager') && isLoopAction(action)) return { name: group, action };
@@ -288,6 +300,7 @@ function managerSet(rest: readonly string[], rule: string | undefined): Command 
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;
 const SNAPSHOT_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/;
+const WORKFLOW_ID = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,199}$/;
 const MIGRATE_MODES = ['offline', 'restart'] as const;
 const DROP_MODES = ['stop', 'destroy'] as const;
 const AUTOMATION = ['off', 'recommend', 'auto'] as const;

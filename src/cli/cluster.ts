@@ -1,10 +1,11 @@
 // The CLI's one look at the cluster (GET /cluster/resources): rows for `status`, and the checks
 // that turn an unknown vmid or node into a usage error before any workflow starts.
-import { isManaged, type ManagedScope } from '../domain';
+import { describeScope, isManaged, type ManagedScope } from '../domain';
 import { isPveError, splitTags, type ClusterResource } from '../proxmox';
 import type { Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
 import { percentOf, roundPercent } from './output';
+import { retryRead } from './retry';
 
 export interface NodeRow {
   name: string;
@@ -32,13 +33,16 @@ export interface ClusterView {
   containers: ContainerRow[];
 }
 
-/** One GET /cluster/resources; failures become exit codes with the endpoint named (never a secret). */
+/**
+ * One GET /cluster/resources, retried briefly on a transient failure; failures become exit codes
+ * with the endpoint named (never a secret).
+ */
 export async function observe(ctx: Context): Promise<ClusterResource[]> {
   let endpoint = 'the Proxmox VE API';
   try {
     const pve = ctx.pve();
     endpoint = `the Proxmox VE API (${pve.describe()})`;
-    return await pve.clusterResources();
+    return await retryRead(() => pve.clusterResources());
   } catch (err) {
     if (!isPveError(err)) throw err;
     switch (err.kind) {
@@ -111,13 +115,6 @@ function managedFacts(r: ClusterResource) {
     template: r.template ?? false,
     ...(r.pool === undefined || r.pool === '' ? {} : { pool: r.pool }),
   };
-}
-
-export function describeScope(scope: ManagedScope): string {
-  const parts = [`vmids ${scope.vmidMin}-${scope.vmidMax}`];
-  if (scope.pool !== undefined) parts.push(`pool ${scope.pool}`);
-  if (scope.tag !== undefined) parts.push(`tag ${scope.tag}`);
-  return parts.join(', ');
 }
 
 /** The container the command names, which must exist, be an LXC container and be managed. */

@@ -77,7 +77,10 @@ export const commandSpecs: readonly CommandSpec[] = [
     positionals: { min: 0, max: 0 },
     summary: 'stop creating containers until resumed',
     options: {},
-    notes: updateNote('generator'),
+    notes: [
+      'Returns once a creation in progress has finished: after it, nothing more is created.',
+      ...updateNote('generator'),
+    ],
   },
   {
     name: 'generator resume',
@@ -244,6 +247,18 @@ export const commandSpecs: readonly CommandSpec[] = [
       'no-wait': noWait,
     },
     notes: sagaNotes,
+  },
+  {
+    name: 'cancel',
+    args: '<vmid|workflow-id>',
+    positionals: { min: 1, max: 1 },
+    summary: 'cancel the operation running on a container: it rolls back, and this waits for its end',
+    options: { 'no-wait': noWait },
+    notes: [
+      'A vmid names its container operation (ct-<cluster>-<vmid>), a provision included.',
+      'Prints the outcome with the usual exit codes: 1 when it rolled back, 0 when it finished first,',
+      '4 when it could not roll back; 3 when no operation runs on that container.',
+    ],
   },
   {
     name: 'config validate',

@@ -13,7 +13,14 @@ export {
   type LoadOptions,
 } from './load';
 export { defaultConfig, parseConfig, validateConfig, type ParseOptions } from './parse';
-export { arrivalLawOf, generatorPolicyOf, managedScopeOf, coreSettingsOf, ruleConfigsOf } from './policies';
+export {
+  arrivalLawOf,
+  containerTemplateOf,
+  coreSettingsOf,
+  generatorPolicyOf,
+  managedScopeOf,
+  ruleConfigsOf,
+} from './policies';
 export { redactConfig } from './redact';
 export {
   configSchema,

@@ -1,6 +1,6 @@
 // The config turned into the plain-JSON policies that workflows carry and src/policy decides with.
 
-import type { ManagedScope } from '../domain';
+import type { ContainerTemplate, ManagedScope } from '../domain';
 import {
   ruleNames,
   type ArrivalLaw,
@@ -49,6 +49,12 @@ export function generatorPolicyOf(config: Config): GeneratorPolicy {
     nodeWeights: { ...g.nodeWeights },
     memoryChoicesMiB: [...g.memoryChoicesMiB],
   };
+}
+
+/** What each generated container looks like (the container section without its allocation setting). */
+export function containerTemplateOf(config: Config): ContainerTemplate {
+  const { vmidQuarantineMinutes: _allocation, ...template } = config.container;
+  return template;
 }
 
 export function arrivalLawOf(config: Config): ArrivalLaw {

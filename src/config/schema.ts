@@ -117,6 +117,8 @@ export const containerSchema = section({
   ),
   hostnamePrefix: matching(HOSTNAME_PREFIX, 'letters, digits and inner hyphens').default('autopilot'),
   unprivileged: flag().default(true),
+  /** A vmid a destroy freed this recently is not given to a new container (PVE reuses ids). */
+  vmidQuarantineMinutes: integerBetween(0, 1440).default(10),
 });
 
 /** Field names match src/temporal's TemporalSettings, so this section is passed through as is. */

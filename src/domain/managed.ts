@@ -21,3 +21,11 @@ export function isManaged(
   if (scope.tag !== undefined && !ct.tags.includes(scope.tag)) return false;
   return true;
 }
+
+/** `vmids 1400-1499, pool autopilot, tag web`: for messages. */
+export function describeScope(scope: ManagedScope): string {
+  const parts = [`vmids ${scope.vmidMin}-${scope.vmidMax}`];
+  if (scope.pool !== undefined) parts.push(`pool ${scope.pool}`);
+  if (scope.tag !== undefined) parts.push(`tag ${scope.tag}`);
+  return parts.join(', ');
+}

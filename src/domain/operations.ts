@@ -26,25 +26,39 @@ export function containerOperationId(cluster: string, vmid: number): string {
 }
 
 const vmid = z.number().int().min(100).max(999_999_999);
+/** Caps that catch a typo (a byte count for MiB) with a clear message before any node is asked. */
+const MAX_MEMORY_MIB = 4_194_304;
+const memoryMiB = (min: number, what: string) =>
+  z.number().int().min(min).max(MAX_MEMORY_MIB, `expected at most ${MAX_MEMORY_MIB} MiB (4 TiB) of ${what}`);
+const cores = z.number().int().min(1).max(8192, 'expected at most 8192 cores');
+/** A change or a new container keeps its node's memory within this share (admission control). */
+const admissionShare = z.number().gt(0).max(1).default(0.9);
 const nodeName = z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, 'expected a node name');
 const snapname = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/, 'expected a snapshot name (letter first, up to 40)');
-const scope = z.strictObject({
-  vmidMin: vmid,
-  vmidMax: vmid,
-  pool: z.string().min(1).optional(),
-  tag: z.string().min(1).optional(),
-});
+/**
+ * Ignored. The managed scope is the worker's own configuration, checked by every activity that
+ * writes; an input cannot widen it. Runs started before that carried a scope in their input, so the
+ * field is still accepted (and only read when such a run replays); startOperation rejects it.
+ */
+const legacyScope = z
+  .strictObject({
+    vmidMin: vmid,
+    vmidMax: vmid,
+    pool: z.string().min(1).optional(),
+    tag: z.string().min(1).optional(),
+  })
+  .optional();
 
 export const migrateInputSchema = z.strictObject({
   vmid,
   target: nodeName,
-  scope,
+  scope: legacyScope,
   /** offline: shutdown, move, start (each a step here). restart: PVE's single restart-mode task. */
   mode: z.enum(['offline', 'restart']).default('offline'),
   shutdownTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
-  admissionShare: z.number().gt(0).max(1).default(0.9),
+  admissionShare,
   reason: z.string().max(500).optional(),
 });
 export type MigrateInput = z.input<typeof migrateInputSchema>;
@@ -52,10 +66,11 @@ export type MigrateInput = z.input<typeof migrateInputSchema>;
 export const scaleInputSchema = z
   .strictObject({
     vmid,
-    scope,
-    cores: z.number().int().min(1).max(8192).optional(),
-    memoryMiB: z.number().int().min(16).optional(),
-    swapMiB: z.number().int().min(0).optional(),
+    scope: legacyScope,
+    cores: cores.optional(),
+    memoryMiB: memoryMiB(16, 'memory').optional(),
+    swapMiB: memoryMiB(0, 'swap').optional(),
+    admissionShare,
     /** How long to watch the container after the change before verifying it survived. */
     settleSeconds: z.number().min(0).max(3600).default(5),
     reason: z.string().max(500).optional(),
@@ -66,12 +81,18 @@ export const scaleInputSchema = z
 export type ScaleInput = z.input<typeof scaleInputSchema>;
 
 export const provisionInputSchema = z.strictObject({
+  /**
+   * The vmid to create, allocated by the caller (allocateVmid), which runs the saga under the
+   * container's workflow id. Absent only in runs started before that, which allocate it themselves.
+   */
+  vmid: vmid.optional(),
   node: nodeName,
-  scope,
-  memoryMiB: z.number().int().min(16),
-  cores: z.number().int().min(1).default(1),
-  swapMiB: z.number().int().min(0).default(512),
-  diskGiB: z.number().int().min(1).default(8),
+  scope: legacyScope,
+  memoryMiB: memoryMiB(16, 'memory'),
+  cores: cores.default(1),
+  swapMiB: memoryMiB(0, 'swap').default(512),
+  diskGiB: z.number().int().min(1).max(65_536, 'expected at most 65536 GiB').default(8),
+  admissionShare,
   template: z.string().min(1),
   storage: z.string().min(1).default('local-lvm'),
   net0: z.string().min(1).default('name=eth0,bridge=vmbr0,ip=dhcp'),
@@ -87,7 +108,7 @@ export type ProvisionInput = z.input<typeof provisionInputSchema>;
 
 export const dropInputSchema = z.strictObject({
   vmid,
-  scope,
+  scope: legacyScope,
   mode: z.enum(['stop', 'destroy']).default('destroy'),
   /** Take a snapshot first (meaningful with mode stop; a destroy removes snapshots too). */
   snapshotFirst: z.boolean().default(false),
@@ -98,13 +119,13 @@ export type DropInput = z.input<typeof dropInputSchema>;
 
 export const snapshotInputSchema = z.strictObject({
   vmid,
-  scope,
+  scope: legacyScope,
   name: snapname,
   description: z.string().max(1000).optional(),
 });
 export type SnapshotInput = z.input<typeof snapshotInputSchema>;
 
-export const rollbackInputSchema = z.strictObject({ vmid, scope, name: snapname });
+export const rollbackInputSchema = z.strictObject({ vmid, scope: legacyScope, name: snapname });
 export type RollbackInput = z.input<typeof rollbackInputSchema>;
 
 /** The Web UI's summary of a saga run: what is done, and why when the input says. */
@@ -128,7 +149,9 @@ export function operationSummary(operation: OperationKind, input: Record<string,
       return `scale ${ct}: ${parts.join(', ')}`;
     }
     case 'provision':
-      return `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`;
+      return input.vmid === undefined
+        ? `provision a ${String(input.memoryMiB)} MiB container on ${String(input.node)}`
+        : `provision ${ct} (${String(input.memoryMiB)} MiB) on ${String(input.node)}`;
     case 'drop':
       return `drop ${ct} (${String(input.mode ?? 'destroy')})`;
     case 'snapshot':

@@ -134,6 +134,8 @@ export interface PveClient {
   nodes(): Promise<NodeListEntry[]>;
   nodeStatus(node: string): Promise<NodeStatusDetail>;
   clusterResources(type?: 'vm' | 'node' | 'storage'): Promise<ClusterResource[]>;
+  /** GET /cluster/tasks: the recent tasks of every node (finished ones with their endtime). */
+  clusterTasks(): Promise<TaskSummary[]>;
   /** One GET /cluster/resources mapped to the domain snapshot. */
   clusterSnapshot(): Promise<ClusterSnapshot>;
   /** The next free vmid, or with `vmid` that id if free (otherwise invalid-parameter on `vmid`). */
@@ -276,6 +278,8 @@ export function createPveClient(options: PveConnectionInput, deps: PveClientDeps
 
     clusterResources: (type) =>
       read(clusterResourcesSchema, 'GET', '/cluster/resources', () => api.cluster.resources.$get({ type })),
+
+    clusterTasks: () => read(taskListSchema, 'GET', '/cluster/tasks', () => api.cluster.tasks.$get()),
 
     async clusterSnapshot() {
       const resources = await client.clusterResources();

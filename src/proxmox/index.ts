@@ -46,6 +46,7 @@ export {
   waitForTask,
   findActiveTask,
   classifyTaskExit,
+  recentlyFreedVmids,
   type FinishedTask,
   type TaskClient,
   type WaitForTaskOptions,

@@ -16,8 +16,13 @@ export interface FinishedTask extends TaskStatus {
 }
 
 export interface WaitForTaskOptions {
-  /** Poll interval; default 1000 ms. */
+  /**
+   * First poll interval; default 500 ms. Each later one doubles, up to maxPollMs: a short task is
+   * seen at once, a long migration costs a poll every few seconds (a 30 s task, 10 polls).
+   */
   pollMs?: number;
+  /** Longest poll interval; default 5000 ms (never below pollMs). */
+  maxPollMs?: number;
   /** Called after every poll; an activity heartbeats here. `lastLogLine` needs no extra call to read. */
   onProgress?: (status: TaskStatus, lastLogLine: string | undefined) => void | Promise<void>;
   /** Aborting stops the wait (not the task) and rejects with the signal's reason. */
@@ -102,7 +107,13 @@ export async function waitForTask(
   upid: Upid,
   options: WaitForTaskOptions = {},
 ): Promise<FinishedTask> {
-  const { pollMs = 1000, onProgress, signal, maxPollFailures = 3 } = options;
+  const { pollMs = 500, onProgress, signal, maxPollFailures = 3 } = options;
+  const maxPollMs = Math.max(pollMs, options.maxPollMs ?? 5000);
+  let interval = pollMs;
+  const pause = async () => {
+    await sleep(interval, signal);
+    interval = Math.min(interval * 2, maxPollMs);
+  };
   let logLinesSeen = 0;
   let lastLogLine: string | undefined;
   let failuresInRow = 0;
@@ -126,7 +137,7 @@ export async function waitForTask(
     } catch (err) {
       if (signal?.aborted || !isPveError(err) || !err.retryable || ++failuresInRow > maxPollFailures)
         throw err;
-      await sleep(pollMs, signal);
+      await pause();
       continue;
     }
     if (onProgress) await onProgress(status, lastLogLine);
@@ -137,8 +148,22 @@ export async function waitForTask(
         return { ...status, status: 'stopped', exitstatus, warnings: warnings ? Number(warnings[1]) : 0 };
       throw classifyTaskExit(exitstatus || 'task stopped without exit status', status);
     }
-    await sleep(pollMs, signal);
+    await pause();
   }
+}
+
+/**
+ * The vmids a vzdestroy freed within the last `windowSeconds`, from a list of recent tasks
+ * (GET /cluster/tasks). Measured on the cluster's own clock, the newest time in the list, so a worker
+ * whose clock differs from the nodes' (or pve-sim's accelerated clock) quarantines the same ids.
+ */
+export function recentlyFreedVmids(tasks: readonly TaskSummary[], windowSeconds: number): number[] {
+  if (windowSeconds <= 0 || tasks.length === 0) return [];
+  const now = Math.max(...tasks.map((t) => Math.max(t.starttime, t.endtime ?? 0)));
+  const freed = tasks.filter(
+    (t) => t.type === 'vzdestroy' && /^\d+$/.test(t.id) && (t.endtime ?? now) >= now - windowSeconds,
+  );
+  return [...new Set(freed.map((t) => Number(t.id)))].sort((a, b) => a - b);
 }
 
 /**

@@ -1,7 +1,6 @@
 // Typed starts of the container sagas, shared by the CLI, scripts and tests: input checked with zod
 // before anything starts, the workflow id that allows one operation per container, a summary that
 // reads well in the Web UI, and a clear refusal when the container is busy.
-import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
@@ -69,14 +68,24 @@ export async function startOperation<K extends OperationKind>(
   opts: StartOptions,
 ): Promise<WorkflowHandle> {
   const { workflowType, schema } = operations[operation];
+  if ('scope' in input) {
+    throw new InvalidOperationInputError(
+      `invalid ${operation} input: scope: not accepted; the worker enforces the managed scope of its own configuration`,
+    );
+  }
   const parsed = (schema as z.ZodType).safeParse(input);
   if (!parsed.success) {
     throw new InvalidOperationInputError(`invalid ${operation} input: ${describeIssues(parsed.error)}`);
   }
   const args = parsed.data as Record<string, unknown>;
-  const vmid = typeof args.vmid === 'number' ? args.vmid : null;
-  const workflowId =
-    vmid === null ? `provision-${opts.cluster}-${randomUUID()}` : containerOperationId(opts.cluster, vmid);
+  // A provision too runs under the container's id: nothing else starts on a vmid being created.
+  if (typeof args.vmid !== 'number') {
+    throw new InvalidOperationInputError(
+      `invalid ${operation} input: vmid: expected the vmid to create, allocated first (allocateVmid)`,
+    );
+  }
+  const vmid = args.vmid;
+  const workflowId = containerOperationId(opts.cluster, vmid);
   try {
     return await client.workflow.start(workflowType, {
       taskQueue: opts.taskQueue,
@@ -89,11 +98,11 @@ export async function startOperation<K extends OperationKind>(
       }),
       typedSearchAttributes: [
         { key: PveOperation, value: operation },
-        ...(vmid !== null ? [{ key: PveVmid, value: String(vmid) }] : []),
+        { key: PveVmid, value: String(vmid) },
       ],
     });
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError && vmid !== null) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new ContainerBusyError(vmid, workflowId);
     }
     throw err;

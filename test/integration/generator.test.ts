@@ -2,7 +2,8 @@
 // and 1 s arrivals: it fills the lab's nodes to the 16 % limit through the provision saga and then
 // only backs off; pause, setArrival's validation and continue-as-new keep their promises.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { Upid } from '../../src/proxmox';
 import type { ContainerTemplate } from '../../src/domain';
 import type { ArrivalLaw, GeneratorPolicy } from '../../src/policy';
@@ -221,6 +222,49 @@ describe('generatorWorkflow', () => {
       detail: expect.stringMatching(/^(RolledBack|Refused): provision/),
     });
     await stop(handle);
+  });
+
+  it.each([
+    ['null', null, /invalid input: input: .*expected object, received null/],
+    ['{}', {}, /invalid input: cluster: .*policy: /],
+    ['a bad field', 'backoffSeconds', /invalid input: backoffSeconds: expected a number > 0/],
+  ])('fails at once, naming the field, when started with %s', async (_name, arg, message) => {
+    const input =
+      arg === 'backoffSeconds'
+        ? {
+            cluster: 'bad-input',
+            policy,
+            arrival: { law: 'periodic', periodSeconds: 1 },
+            container,
+            backoffSeconds: 0,
+            seed: 1,
+          }
+        : arg;
+    const handle = await s.env.client.workflow.start('generatorWorkflow', {
+      taskQueue: s.taskQueue,
+      workflowId: `generator-bad-input-${++clusters}-${Date.now()}`,
+      args: [input],
+    });
+    started.push(handle);
+    // A TypeError would retry the workflow task and leave the run Running for ever.
+    const ended = await waitFor(
+      'the run to end',
+      async () => {
+        const { status } = await handle.describe();
+        return status.name === 'RUNNING' ? undefined : status.name;
+      },
+      15_000,
+    );
+    expect(ended).toBe('FAILED');
+    const err: unknown = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toMatch(message);
   });
 
   it('keeps its counters, recent choices and PRNG across continue-as-new', async () => {

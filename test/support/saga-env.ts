@@ -19,7 +19,7 @@ export interface SagaEnv {
   worker: Worker;
   /** Awaits `fn` while the worker runs; fails fast if the worker died. */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  /** Starts a saga on this env's task queue, in the lab's managed scope, under a fresh id. */
+  /** Starts a saga on this env's task queue under a fresh id; the worker manages the lab's scope. */
   startSaga<W extends Workflow>(
     workflowType: string,
     input: Omit<Parameters<W>[0], 'scope'>,
@@ -31,7 +31,14 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
   const env = await connectTestEnv();
   const sim = await startTestSim(simOptions);
   const taskQueue = uniqueTaskQueue('saga');
-  const activities = createProxmoxActivities({ pve: sim.pve, scope: labScope, taskPollMs: 100 });
+  const activities = createProxmoxActivities({
+    pve: sim.pve,
+    scope: labScope,
+    vmidQuarantineMinutes: 10,
+    // pve-sim runs tasks 20 times faster than PVE: a short wait between polls keeps tests quick.
+    taskPollMs: 100,
+    taskPollMaxMs: 1000,
+  });
   const worker = await createTestWorker(env, { taskQueue, activities });
   // One worker for the whole file: a Worker runs once, and restarting it per test costs seconds.
   const running = worker.run();
@@ -51,7 +58,7 @@ export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promis
       env.client.workflow.start<W>(workflowType, {
         taskQueue,
         workflowId: `${workflowType}-${taskQueue}-${started++}`,
-        args: [{ ...input, scope: labScope }],
+        args: [input],
         // WorkflowStartOptions<W> is a conditional type TypeScript cannot resolve for a generic W.
       } as unknown as WorkflowStartOptions<W>),
     teardown: async () => {

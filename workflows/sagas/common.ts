@@ -1,17 +1,31 @@
 // What the sagas on one existing container share beyond Saga: the preflight (exists, managed, free
 // of locks, on a reachable node) and a task handle a compensation can wait on after a cancel.
-import type { ManagedScope } from '../../src/domain';
+import { log, patched } from '@temporalio/workflow';
+import type { ManagedScope, NodeState } from '../../src/domain';
 import { isManaged, snapshotOf } from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { reads, waits } from './activities';
 import type { Saga } from './saga';
 
+/**
+ * The managed scope of the worker's own configuration: a workflow input cannot widen it. Runs
+ * started before the worker enforced it replay with the scope their input carried.
+ */
+export async function managedScope(fromInput: ManagedScope | undefined): Promise<ManagedScope> {
+  if (!patched('managed-scope-from-worker') && fromInput) return fromInput;
+  if (fromInput) log.warn('ignoring the scope in the input: the worker enforces its own managed scope');
+  return reads.managedScope();
+}
+
 /** Refuses (never returns) unless the container may be operated on; returns it as read now. */
 export async function preflightContainer(
   saga: Saga,
   vmid: number,
-  scope: ManagedScope,
+  inputScope: ManagedScope | undefined,
+  /** A saga's own check against the container's node as this preflight saw it (admission). */
+  admission?: (node: NodeState, facts: ContainerFacts) => string | null,
 ): Promise<ContainerFacts> {
+  const scope = await managedScope(inputScope);
   const snapshot = snapshotOf(await reads.observeCluster());
   const ct = snapshot.containers.find((c) => c.vmid === vmid);
   if (!ct) return saga.refuse(`CT ${vmid} does not exist`);
@@ -26,6 +40,8 @@ export async function preflightContainer(
   if (!facts) return saga.refuse(`CT ${vmid} does not exist`);
   // The config may carry a lock /cluster/resources did not show yet (a task that just began).
   if (facts.lock) return saga.refuse(`CT ${vmid} is locked (${facts.lock})`);
+  const refusal = admission?.(node, facts);
+  if (refusal) return saga.refuse(refusal);
   saga.node(facts.node);
   return facts;
 }

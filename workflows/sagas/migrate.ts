@@ -6,6 +6,7 @@ import { migrateInputSchema, snapshotOf, type MigrateInput, type OperationResult
 import { migrationRefusal } from '../../src/policy';
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
+import { managedScope } from './common';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 export async function migrateContainerWorkflow(raw: MigrateInput): Promise<OperationResult> {
@@ -15,8 +16,9 @@ export async function migrateContainerWorkflow(raw: MigrateInput): Promise<Opera
   const saga: Saga = new Saga('migrate', vmid, null);
 
   saga.at('preflight', `to ${target}`);
+  const scope = await managedScope(input.scope);
   const snapshot = snapshotOf(await reads.observeCluster());
-  const refusal = migrationRefusal(snapshot, input);
+  const refusal = migrationRefusal(snapshot, { ...input, scope });
   if (refusal) saga.refuse(refusal);
   const before = await reads.readContainer({ vmid });
   if (!before) saga.refuse(`CT ${vmid} does not exist`);

@@ -1,7 +1,8 @@
-// provisionContainerWorkflow: create a container in the managed range and start it.
-// preflight → allocate a vmid → create (owned by this workflow id) → start → verify. An id someone
-// else took meanwhile is skipped for the next one; any failure stops and destroys what this run
-// created, and never touches a container it did not create.
+// provisionContainerWorkflow: create a container on the vmid its caller allocated, and start it.
+// preflight → create (marked with this run as its owner) → start → verify. It runs under the
+// container's own workflow id (ct-<cluster>-<vmid>), so no other operation starts on the vmid while
+// it is being created. Any failure stops and destroys what this run created, and never touches a
+// container it did not create.
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import {
   isOwnedBy,
@@ -13,6 +14,7 @@ import {
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { InFlight } from './common';
+import { provisionRefusal } from '../../src/policy/sizing';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 /** How many taken ids one run skips before it gives up (each skip means another creator won a race). */
@@ -23,17 +25,30 @@ type ParsedProvision = ReturnType<typeof provisionInputSchema.parse>;
 export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<OperationResult> {
   const input = parseInput(provisionInputSchema, raw);
   const { node } = input;
-  // The workflow id is written into the description: how a retry, or the compensation, knows the
-  // container is this run's and not one another creator put on the same id.
-  const owner = workflowInfo().workflowId;
+  // Written into the description: how a retry, or the compensation, knows the container is this
+  // run's and not one another creator put on the same id. The container's workflow id is shared by
+  // every operation ever run on that vmid, so the run id makes the mark this creation's own.
+  const { workflowId, runId } = workflowInfo();
+  const owner = input.vmid === undefined ? workflowId : `${workflowId}@${runId}`;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.
-  const saga: Saga = new Saga('provision', null, node);
+  const saga: Saga = new Saga('provision', input.vmid ?? null, node);
 
   saga.at('preflight', `${input.memoryMiB} MiB on ${node}`);
+  const scope = input.vmid === undefined ? null : await reads.managedScope();
   const snapshot = snapshotOf(await reads.observeCluster());
   const target = snapshot.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);
+  const admission = provisionRefusal(target, input, input.admissionShare);
+  if (admission) saga.refuse(admission);
+  if (input.vmid !== undefined && scope) {
+    const id = input.vmid;
+    if (id < scope.vmidMin || id > scope.vmidMax) {
+      saga.refuse(`vmid ${id} is outside the managed range ${scope.vmidMin}-${scope.vmidMax}`);
+    }
+    const holder = snapshot.containers.find((c) => c.vmid === id);
+    if (holder) saga.refuse(`vmid ${id} is taken by CT ${id} (${holder.name}) on ${holder.node}`);
+  }
 
   // The id this run is creating, and the task it waits on, for the compensation.
   let candidate: number | null = null;
@@ -41,6 +56,13 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
 
   const vmid = await saga.run(
     async () => {
+      if (input.vmid !== undefined) {
+        candidate = input.vmid;
+        saga.at('create', `CT ${input.vmid} on ${node}`);
+        return (await createOwned(input.vmid)) ? input.vmid : null;
+      }
+      // Runs started before callers allocated the vmid (no vmid in their input) allocate it here;
+      // kept so that those runs replay.
       const skip: number[] = [];
       for (;;) {
         saga.at('allocate', skip.length > 0 ? `skipping taken ${skip.join(', ')}` : '');
@@ -48,7 +70,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
         if (id === null) {
           throw ApplicationFailure.create({
             type: 'NoFreeVmid',
-            message: `no free vmid in the managed range ${input.scope.vmidMin}-${input.scope.vmidMax}`,
+            message: 'no free vmid in the managed range',
             nonRetryable: true,
           });
         }
@@ -83,6 +105,7 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
       return `CT ${id} stopped and destroyed`;
     },
   );
+  if (vmid === null) saga.refuse(`vmid ${input.vmid ?? '?'} was taken by another creator meanwhile`);
   return { ...saga.succeed(node, `CT ${vmid} created on ${node}${input.start ? ', running' : ''}`), vmid };
 
   /** Creates, starts and verifies CT `id`; false when the id turned out to be another creator's. */
@@ -107,8 +130,8 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   }
 }
 
+/** The worker's requestCreate adds its scope's pool and tag, which make the new container managed. */
 function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec'] {
-  const { scope } = input;
   return {
     vmid,
     ostemplate: input.template,
@@ -119,9 +142,6 @@ function createSpec(input: ParsedProvision, vmid: number): CreateRequest['spec']
     rootfs: `${input.storage}:${input.diskGiB}`,
     net0: input.net0,
     unprivileged: input.unprivileged,
-    // The scope's pool and tag make the new container managed by the same rule that admits it.
-    ...(scope.pool !== undefined ? { pool: scope.pool } : {}),
-    ...(scope.tag !== undefined ? { tags: [scope.tag] } : {}),
     ...(input.reason !== undefined ? { description: input.reason } : {}),
   };
 }

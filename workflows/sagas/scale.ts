@@ -6,6 +6,7 @@ import { scaleInputSchema, type OperationResult, type ScaleInput } from '../../s
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, configUpdates, reads } from './activities';
 import { preflightContainer } from './common';
+import { scaleRefusal } from '../../src/policy/sizing';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 interface Limits {
@@ -25,7 +26,9 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
   const saga: Saga = new Saga('scale', vmid, null);
 
   saga.at('preflight');
-  const before = await preflightContainer(saga, vmid, input.scope);
+  const before = await preflightContainer(saga, vmid, input.scope, (host, facts) =>
+    scaleRefusal(host, facts.memoryMiB, input, input.admissionShare),
+  );
   const node = before.node;
   const wasRunning = before.status === 'running';
   const original = limitsOf(before);

@@ -1,6 +1,6 @@
 // `pve-autopilot generator ...`: start the load generator from the config, pause, resume or stop it
 // through its updates, and read its state through its query.
-import { arrivalLawOf, generatorPolicyOf } from '../../config';
+import { arrivalLawOf, containerTemplateOf, generatorPolicyOf } from '../../config';
 import type { ArrivalLaw } from '../../policy';
 import {
   generatorStatusQuery,
@@ -52,8 +52,9 @@ export function generatorInput(
     cluster: ctx.cluster,
     policy: generatorPolicyOf(config),
     arrival: arrivalLawOf(config),
-    container: { ...config.container },
+    container: containerTemplateOf(config),
     backoffSeconds: config.generator.backoffSeconds,
+    admissionShare: config.manager.admissionShare,
     seed: command.seed ?? randomSeed(),
     ...(command.maxContainers === undefined ? {} : { maxContainers: command.maxContainers }),
   };

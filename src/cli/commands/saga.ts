@@ -1,9 +1,9 @@
 // migrate, scale, snapshot, rollback, drop: check the container (and node) against the cluster,
 // start the saga through src/temporal's typed start, then follow it step by step to its outcome.
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { managedScopeOf } from '../../config';
-import { operationSummary, type ManagedScope, type OperationResult } from '../../domain';
+import { operationSummary, type OperationResult } from '../../domain';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
 import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { SagaCommand } from '../args';
@@ -24,7 +24,7 @@ export async function sagaCommand(ctx: Context, command: SagaCommand): Promise<n
   if (command.name === 'migrate') requireNode(resources, command.to, command.name);
 
   const client = await ctx.temporal();
-  const { handle, summary } = await start(ctx, client, command, scope);
+  const { handle, summary } = await start(ctx, client, command);
   const url = ctx.workflowUrl(handle.workflowId);
   if (!ctx.global.json) {
     line(ctx.io.stdout, `Started: ${summary}`);
@@ -48,7 +48,6 @@ async function start(
   ctx: Context,
   client: Client,
   command: SagaCommand,
-  scope: ManagedScope,
 ): Promise<{ handle: WorkflowHandle; summary: string }> {
   const opts = { cluster: ctx.cluster, taskQueue: ctx.config.temporal.taskQueue, reason: REASON };
   const { vmid } = command;
@@ -57,7 +56,6 @@ async function start(
       case 'migrate': {
         const input = {
           vmid,
-          scope,
           target: command.to,
           mode: command.mode,
           admissionShare: ctx.config.manager.admissionShare,
@@ -70,21 +68,28 @@ async function start(
       }
       case 'scale': {
         const { cores, memoryMiB, swapMiB } = command;
-        const input = { vmid, scope, cores, memoryMiB, swapMiB, reason: REASON };
+        const input = {
+          vmid,
+          cores,
+          memoryMiB,
+          swapMiB,
+          admissionShare: ctx.config.manager.admissionShare,
+          reason: REASON,
+        };
         return {
           handle: await startOperation(client, 'scale', input, opts),
           summary: operationSummary('scale', input),
         };
       }
       case 'snapshot': {
-        const input = { vmid, scope, name: command.snapshotName };
+        const input = { vmid, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'snapshot', input, opts),
           summary: operationSummary('snapshot', input),
         };
       }
       case 'rollback': {
-        const input = { vmid, scope, name: command.snapshotName };
+        const input = { vmid, name: command.snapshotName };
         return {
           handle: await startOperation(client, 'rollback', input, opts),
           summary: operationSummary('rollback', input),
@@ -93,7 +98,6 @@ async function start(
       case 'drop': {
         const input = {
           vmid,
-          scope,
           mode: command.mode ?? ctx.config.lab.dropMode,
           snapshotFirst: command.snapshotFirst,
           reason: REASON,
@@ -114,9 +118,12 @@ async function start(
   }
 }
 
-type Ending =
+export type Ending =
   | { ok: true; result: OperationResult }
   | { ok: false; type: string; message: string; result: OperationResult | undefined };
+
+/** The failure type of a saga that ended by cancellation (after its compensation). */
+export const CANCELLED = 'Cancelled';
 
 async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
   try {
@@ -124,6 +131,9 @@ async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
+    if (cause instanceof CancelledFailure) {
+      return { ok: false, type: CANCELLED, message: 'cancelled', result: undefined };
+    }
     if (cause instanceof ApplicationFailure) {
       const detail = cause.details?.[0];
       return {
@@ -155,7 +165,7 @@ function isOperationResult(value: unknown): value is OperationResult {
  * Queries the saga's step every second until it ends. On a terminal the step is one line rewritten
  * in place; otherwise each step is printed once, so a log shows them all.
  */
-async function follow(
+export async function follow(
   ctx: Context,
   client: Client,
   handle: WorkflowHandle,
@@ -218,21 +228,21 @@ function sleep(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
 }
 
-const exitCodeOfFailure: Readonly<Record<string, ExitCodeValue>> = {
+export const exitCodeOfFailure: Readonly<Record<string, ExitCodeValue>> = {
   [SagaFailureType.refused]: ExitCode.refused,
   [SagaFailureType.rolledBack]: ExitCode.failed,
   [SagaFailureType.needsAttention]: ExitCode.needsAttention,
   [SagaFailureType.invalidInput]: ExitCode.usage,
 };
 
-const outcomeOfFailure: Readonly<Record<string, string>> = {
+export const outcomeOfFailure: Readonly<Record<string, string>> = {
   [SagaFailureType.refused]: 'refused',
   [SagaFailureType.rolledBack]: 'rolled-back',
   [SagaFailureType.needsAttention]: 'needs-attention',
   [SagaFailureType.invalidInput]: 'invalid-input',
 };
 
-function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Ending): ExitCodeValue {
+export function report(ctx: Context, handle: WorkflowHandle, url: string, ending: Ending): ExitCodeValue {
   const code = ending.ok ? ExitCode.ok : (exitCodeOfFailure[ending.type] ?? ExitCode.failed);
   const outcome = ending.ok ? 'succeeded' : (outcomeOfFailure[ending.type] ?? 'failed');
   if (ctx.global.json) {

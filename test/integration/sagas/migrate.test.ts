@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
 import type { MigrateInput } from '../../../src/domain';
-import { ctView, labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { ctView, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 import { ContainerBusyError, startOperation } from '../../../src/temporal/starts';
 
@@ -67,18 +67,8 @@ describe('migrateContainerWorkflow', () => {
 
   it('refuses a second operation on a container while the first runs, which completes', async () => {
     const opts = { cluster: `busy-${s.taskQueue}`, taskQueue: s.taskQueue };
-    const first = await startOperation(
-      s.env.client,
-      'migrate',
-      { vmid: 1402, target: 'srv-px1', scope: labScope },
-      opts,
-    );
-    const second = startOperation(
-      s.env.client,
-      'migrate',
-      { vmid: 1402, target: 'srv-px1', scope: labScope },
-      opts,
-    );
+    const first = await startOperation(s.env.client, 'migrate', { vmid: 1402, target: 'srv-px1' }, opts);
+    const second = startOperation(s.env.client, 'migrate', { vmid: 1402, target: 'srv-px1' }, opts);
     await expect(second).rejects.toBeInstanceOf(ContainerBusyError);
     await expect(second).rejects.toThrow(
       `CT 1402 is busy: another operation runs as workflow ${first.workflowId}`,
@@ -86,12 +76,7 @@ describe('migrateContainerWorkflow', () => {
     expect(await s.run(() => outcomeOf(first))).toMatchObject({ ok: true, result: { node: 'srv-px1' } });
     expect(await vzmigrateCount('srv-px2', 1402)).toBe(1);
     // Once it has finished, the container takes a new operation under the same id.
-    const again = await startOperation(
-      s.env.client,
-      'migrate',
-      { vmid: 1402, target: 'srv-px2', scope: labScope },
-      opts,
-    );
+    const again = await startOperation(s.env.client, 'migrate', { vmid: 1402, target: 'srv-px2' }, opts);
     expect(again.workflowId).toBe(first.workflowId);
     expect(await s.run(() => outcomeOf(again))).toMatchObject({ ok: true, result: { node: 'srv-px2' } });
   });

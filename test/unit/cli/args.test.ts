@@ -20,6 +20,19 @@ function usageError(argv: string[]): UsageError {
 }
 
 describe('parseArgs', () => {
+  it('reads cancel with a vmid or a workflow id, and names a bad one', () => {
+    expect(run('cancel 1401').command).toEqual({ name: 'cancel', target: { vmid: 1401 } });
+    expect(run('cancel ct-pve-1401 --no-wait').command).toEqual({
+      name: 'cancel',
+      target: { workflowId: 'ct-pve-1401' },
+    });
+    expect(usageError(['cancel', 'not an id']).message).toBe(
+      'cancel: expected a vmid or a workflow id such as ct-pve-1401, got "not an id"',
+    );
+    expect(usageError(['cancel', '99']).message).toContain('cancel: vmid: expected an integer from 100');
+    expect(usageError(['cancel']).message).toBe('cancel: missing <vmid|workflow-id>');
+  });
+
   it('reads every saga command with its options', () => {
     expect(run('migrate 1401 --to srv-px2').command).toEqual({
       name: 'migrate',

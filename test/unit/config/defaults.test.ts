@@ -54,6 +54,7 @@ describe('defaults', () => {
         net0: 'name=eth0,bridge=vmbr0,ip=dhcp',
         hostnamePrefix: 'autopilot',
         unprivileged: true,
+        vmidQuarantineMinutes: 10,
       },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'pve-autopilot' },
       proxmox: { port: 8006, schema: 'https', timeoutMs: 15000 },

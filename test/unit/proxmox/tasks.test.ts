@@ -1,9 +1,15 @@
 // Waiting for tasks and adopting one in flight, against a scripted task client.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PveError } from '../../../src/proxmox/errors';
 import type { TaskLogLine, TaskStatus, TaskSummary } from '../../../src/proxmox/schemas';
-import { classifyTaskExit, findActiveTask, waitForTask, type TaskClient } from '../../../src/proxmox/tasks';
+import {
+  classifyTaskExit,
+  findActiveTask,
+  recentlyFreedVmids,
+  waitForTask,
+  type TaskClient,
+} from '../../../src/proxmox/tasks';
 
 const UPID = 'UPID:pve1:00010D94:001CA6EA:6124E1B9:vzmigrate:101:root@pam:';
 
@@ -63,6 +69,51 @@ describe('waitForTask', () => {
     const done = await waitForTask(client, 'pve1', UPID, { pollMs: 1 });
     expect(done).toMatchObject({ status: 'stopped', exitstatus: 'OK', warnings: 0, upid: UPID });
     expect(polls()).toBe(3);
+  });
+
+  it('backs off from half a second to five: a 30 s task costs at most 10 status polls', async () => {
+    vi.useFakeTimers();
+    try {
+      const began = Date.now();
+      let polls = 0;
+      const client: TaskClient = {
+        async taskStatus() {
+          polls++;
+          return Date.now() - began >= 30_000 ? status('stopped', 'OK') : status('running');
+        },
+        taskLog: async () => [],
+        tasks: async () => [],
+      };
+      const waiting = waitForTask(client, 'pve1', UPID);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect((await waiting).exitstatus).toBe('OK');
+      expect(polls).toBeLessThanOrEqual(10);
+      // Still prompt at the start: a task that ends in a second is seen within about a second.
+      expect(polls).toBeGreaterThanOrEqual(6);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('notices a short task quickly: the first polls come half a second apart', async () => {
+    vi.useFakeTimers();
+    try {
+      const began = Date.now();
+      const client: TaskClient = {
+        async taskStatus() {
+          return Date.now() - began >= 400 ? status('stopped', 'OK') : status('running');
+        },
+        taskLog: async () => [],
+        tasks: async () => [],
+      };
+      let doneAt: number | undefined;
+      const waiting = waitForTask(client, 'pve1', UPID).then(() => (doneAt = Date.now() - began));
+      await vi.advanceTimersByTimeAsync(5_000);
+      await waiting;
+      expect(doneAt).toBeLessThanOrEqual(1_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts warnings as success', async () => {
@@ -212,5 +263,37 @@ describe('findActiveTask', () => {
   it('returns undefined when nothing is in flight', async () => {
     const client = { tasks: async () => [summary({ status: 'migration aborted' })] };
     expect(await findActiveTask(client, 'pve1', 101, 'vzmigrate')).toBeUndefined();
+  });
+});
+
+describe('recentlyFreedVmids', () => {
+  const task = (type: string, id: string, starttime: number, endtime?: number): TaskSummary => ({
+    upid: UPID,
+    node: 'pve1',
+    pid: 1,
+    pstart: 2,
+    starttime,
+    type,
+    id,
+    user: 'root@pam',
+    ...(endtime === undefined ? {} : { endtime, status: 'OK' }),
+  });
+
+  it("lists the ids a destroy freed within the window, on the cluster's clock (its newest task)", () => {
+    // The cluster's clock reads 10_000 (the newest task); the window is 600 s.
+    const tasks = [
+      task('vzdestroy', '1401', 9_990, 9_995),
+      task('vzdestroy', '1402', 9_000, 9_401),
+      task('vzdestroy', '1403', 9_000, 9_399),
+      task('vzstop', '1404', 9_900, 9_950),
+      task('vzcreate', '1405', 10_000),
+      task('vzdestroy', '1401', 8_000, 8_001),
+    ];
+    expect(recentlyFreedVmids(tasks, 600)).toEqual([1401, 1402]);
+  });
+
+  it('lists nothing with a window of 0 or no tasks', () => {
+    expect(recentlyFreedVmids([task('vzdestroy', '1401', 1, 2)], 0)).toEqual([]);
+    expect(recentlyFreedVmids([], 600)).toEqual([]);
   });
 });
