@@ -80,7 +80,8 @@ export class LxcOps {
   create(node: string, p: Params, user: string): string {
     const vmid = Number(p.vmid);
     const existing = this.c.containers.get(vmid);
-    if (existing) fail(`CT ${vmid} already exists on node '${existing.node}'`);
+    if (existing)
+      fail(`${existing.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${existing.node}'`);
     const pool = p.pool === undefined ? undefined : String(p.pool);
     if (pool !== undefined && !this.c.pools.has(pool)) fail(`pool '${pool}' does not exist`);
     const defaultStorage = String(p.storage ?? 'local');

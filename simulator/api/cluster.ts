@@ -1,5 +1,6 @@
 // Cluster-wide endpoints: version, status, resources, nextid, HA resources, cluster task list.
 import { paramError } from '../errors.js';
+import type { SimContainer } from '../model/cluster.js';
 import type { World } from '../world.js';
 import { RawJson, type ApiContext } from './context.js';
 import { ctResource, nodeResource, storageResource, storageUsage, type Json } from './views.js';
@@ -93,18 +94,24 @@ export function nextid(ctx: ApiContext): unknown {
   return String(c.nextFreeVmid());
 }
 
+/** HA's name for a guest: `ct:101` or `vm:200`. */
+export function haSid(ct: SimContainer): string {
+  return `${haType(ct)}:${ct.vmid}`;
+}
+
+function haType(ct: SimContainer): 'ct' | 'vm' {
+  return ct.type === 'qemu' ? 'vm' : 'ct';
+}
+
+export function haResource(ct: SimContainer): Json {
+  return { sid: haSid(ct), type: haType(ct), state: ct.ha!.state, max_relocate: 1, max_restart: 1 };
+}
+
 export function haResources(ctx: ApiContext): unknown {
-  if (ctx.params.type === 'vm') return [];
   return ctx.world.cluster
     .list()
-    .filter((ct) => ct.ha)
-    .map((ct) => ({
-      sid: `ct:${ct.vmid}`,
-      type: 'ct',
-      state: ct.ha!.state,
-      max_relocate: 1,
-      max_restart: 1,
-    }));
+    .filter((ct) => ct.ha && (ctx.params.type === undefined || ctx.params.type === haType(ct)))
+    .map(haResource);
 }
 
 /** The cluster task log: recent tasks of every node, newest first. */

@@ -14,7 +14,7 @@ export function list(ctx: ApiContext): unknown {
   c.node(node(ctx));
   return c
     .list()
-    .filter((ct) => ct.node === node(ctx))
+    .filter((ct) => ct.type === 'lxc' && ct.node === node(ctx))
     .map((ct) => ctStatus(c, ct, ctx.world.time));
 }
 

@@ -132,12 +132,14 @@ export function storageContent(ctx: ApiContext): unknown {
         out.push({ volid: t.volid, content: 'vztmpl', format: t.format, size: t.size, ctime: t.ctime });
   if (!want || want === 'rootdir' || want === 'images')
     for (const ct of c.list()) {
-      const vol = String(ct.config.rootfs ?? '').split(',')[0] ?? '';
+      const vol = c.rootVolume(ct).split(',')[0] ?? '';
+      const content = ct.type === 'qemu' ? 'images' : 'rootdir';
+      if (want && want !== content) continue;
       if (!vol.startsWith(`${id}:`) || (!storage.shared && ct.node !== node)) continue;
       if (ctx.params.vmid !== undefined && ct.vmid !== Number(ctx.params.vmid)) continue;
       out.push({
         volid: vol,
-        content: 'rootdir',
+        content,
         format: 'raw',
         size: c.maxdisk(ct),
         used: ct.diskUsed,

@@ -138,7 +138,10 @@ export class Auth {
       if (!user) return { ok: false, reason: 'permission denied - invalid PVE ticket' };
       if (method !== 'GET' && !this.verifyCsrf(headers.csrfpreventiontoken, userid))
         return { ok: false, reason: 'Permission denied - invalid csrf token' };
-      return { ok: true, principal: { userid, authid: userid, privs: ROLE_PRIVS[user.role], viaTicket: true } };
+      return {
+        ok: true,
+        principal: { userid, authid: userid, privs: ROLE_PRIVS[user.role], viaTicket: true },
+      };
     }
     const auth = headers.authorization;
     if (auth?.startsWith('PVEAPIToken')) {
