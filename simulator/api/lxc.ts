@@ -1,6 +1,6 @@
 // Container endpoints under /nodes/{node}/lxc: list, create, destroy, config, status, power,
 // migrate, rrd history and snapshots. Checks and tasks live in lxc.ts; this maps the API onto them.
-import { PveError } from '../errors.js';
+import { PveError, fail } from '../errors.js';
 import { CT_RRD_FIELDS } from '../model/cluster.js';
 import type { RrdFrame } from '../model/rrd.js';
 import { user, type ApiContext } from './context.js';
@@ -65,9 +65,15 @@ export const reboot = (ctx: ApiContext): unknown =>
 export const migrate = (ctx: ApiContext): unknown =>
   ctx.ops.migrate(node(ctx), vmid(ctx), ctx.params, user(ctx));
 
+/**
+ * A guest's rrd history. PVE reads the rrd file by vmid alone (both /lxc and /qemu paths read
+ * pve-vm-9.0/<vmid>, which every node holds), so it answers for any guest, on any node, at either path.
+ */
 export function rrddata(ctx: ApiContext): unknown {
   const c = ctx.world.cluster;
-  const ct = c.ct(node(ctx), vmid(ctx));
+  const id = vmid(ctx);
+  const ct = c.containers.get(id);
+  if (!ct) fail(`RRD error: opening '/var/lib/rrdcached/db/pve-vm-9.0/${id}': No such file or directory`);
   const frame = String(ctx.params.timeframe) as RrdFrame;
   const cf = ctx.params.cf === 'MAX' ? 'MAX' : 'AVERAGE';
   return ct.rrd.fetch(frame, cf, Math.floor(ctx.world.time / 1000)).map(({ time, values }) => {
@@ -81,6 +87,20 @@ export function rrddata(ctx: ApiContext): unknown {
     e.maxdisk = c.maxdisk(ct);
     return e;
   });
+}
+
+/** GET .../pending: every config key with its current value (pve-sim keeps no pending changes). */
+export function pendingEntries(config: Record<string, string | number>, digest: string): Json[] {
+  return [...Object.keys(config).sort(), 'digest'].map((key) => ({
+    key,
+    value: key === 'digest' ? digest : String(config[key]),
+  }));
+}
+
+export function pending(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const ct = c.ct(node(ctx), vmid(ctx));
+  return pendingEntries(ct.config, c.digest(ct));
 }
 
 export function snapshots(ctx: ApiContext): unknown {

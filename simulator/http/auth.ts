@@ -175,6 +175,16 @@ export class Auth {
     return user ? ROLE_PRIVS[user.role] : null;
   }
 
+  /** Users and their tokens (no secrets), for GET /access/users. */
+  userList(): Array<{ userid: string; tokens: Array<{ id: string; privsep?: boolean }> }> {
+    return this.users.map((u) => ({
+      userid: u.userid,
+      tokens: this.tokens
+        .filter((t) => t.id.startsWith(`${u.userid}!`))
+        .map((t) => ({ id: t.id, privsep: t.privsep })),
+    }));
+  }
+
   /** With privsep a token holds its role's privileges that its user also holds; without, the user's. */
   private tokenPrivs(token: TokenSpec): ReadonlySet<string> | null {
     const known = this.tokenPrivCache.get(token.id);

@@ -266,7 +266,8 @@ export class Cluster {
       boot: 'order=scsi0;net0',
       cores: v.cores,
       cpu: 'x86-64-v2-AES',
-      memory: v.memoryMiB,
+      // A property string since PVE 8 (`current=` is its default key), so the API sends a string.
+      memory: String(v.memoryMiB),
       meta: `creation-qemu=10.0.2,ctime=${Math.floor(now / 1000) - 86400 * 200}`,
       name: v.name,
       net0: `virtio=${this.mac(v.vmid)},bridge=vmbr0,firewall=1`,
