@@ -329,8 +329,9 @@ export class Cluster {
     this.sorted = null;
   }
 
-  mac(vmid: number): string {
-    const b = [0, 1, 2].map((i) => Math.floor(noise(this.seed, vmid, 17, i) * 256));
+  /** A guest NIC's MAC: PVE's BC:24:11 prefix, the rest drawn from the seed (NIC 0 keeps its old draw). */
+  mac(vmid: number, nic = 0): string {
+    const b = [0, 1, 2].map((i) => Math.floor(noise(this.seed, vmid, 17 + nic * 100, i) * 256));
     return ['BC', '24', '11', ...b.map((x) => x.toString(16).padStart(2, '0').toUpperCase())].join(':');
   }
 
