@@ -73,7 +73,8 @@ export function users(ctx: ApiContext): unknown {
   return ctx.auth
     .userList()
     .filter((u) => all || u.userid === caller.userid)
-    .filter((u) => ctx.params.enabled === undefined || ctx.params.enabled === true)
+    // Every scenario user is enabled: `enabled=0` finds nobody.
+    .filter(() => ctx.params.enabled !== false)
     .map((u) => {
       const e: Json = { userid: u.userid, enable: 1, expire: 0, 'realm-type': u.userid.split('@')[1] };
       if (full)
