@@ -70,19 +70,21 @@ export function users(ctx: ApiContext): unknown {
   const caller = ctx.principal!;
   const all = ctx.auth.has(caller, ['Sys.Audit', 'User.Modify'], true);
   const full = ctx.params.full === true;
-  return ctx.auth
-    .userList()
-    .filter((u) => all || u.userid === caller.userid)
-    // Every scenario user is enabled: `enabled=0` finds nobody.
-    .filter(() => ctx.params.enabled !== false)
-    .map((u) => {
-      const e: Json = { userid: u.userid, enable: 1, expire: 0, 'realm-type': u.userid.split('@')[1] };
-      if (full)
-        e.tokens = u.tokens.map((t) => ({
-          tokenid: t.id.split('!')[1],
-          expire: 0,
-          privsep: t.privsep === false ? 0 : 1,
-        }));
-      return e;
-    });
+  return (
+    ctx.auth
+      .userList()
+      .filter((u) => all || u.userid === caller.userid)
+      // Every scenario user is enabled: `enabled=0` finds nobody.
+      .filter(() => ctx.params.enabled !== false)
+      .map((u) => {
+        const e: Json = { userid: u.userid, enable: 1, expire: 0, 'realm-type': u.userid.split('@')[1] };
+        if (full)
+          e.tokens = u.tokens.map((t) => ({
+            tokenid: t.id.split('!')[1],
+            expire: 0,
+            privsep: t.privsep === false ? 0 : 1,
+          }));
+        return e;
+      })
+  );
 }
