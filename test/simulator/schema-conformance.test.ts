@@ -210,6 +210,13 @@ describe('answers match the official return schema', () => {
     expect(checkReturn(answers.get(key), schema, { strict: false })).toEqual([]);
   });
 
+  it('GET /cluster/resources with QEMU VMs (zones-6node) matches the PVE 9.1 schema too', async () => {
+    const res = await raw(zones, 'GET', '/cluster/resources');
+    const data = res.json?.data as Array<{ type: string }>;
+    expect(data.filter((r) => r.type === 'qemu')).toHaveLength(3);
+    expect(checkReturn(data, RETURNS['9.1']['GET /cluster/resources']!, { strict: true })).toEqual([]);
+  });
+
   it('returns UPIDs for every task-starting method', () => {
     for (const [key, value] of answers)
       if (key.startsWith('POST /nodes') || key.startsWith('DELETE /nodes'))
