@@ -1,6 +1,7 @@
 // The /access tree: password login (ticket and CSRF token), the caller's effective permissions,
 // the realms for the login box, and the user list.
 import { PveError } from '../errors.js';
+import { ROLE_PRIVS } from '../http/auth.js';
 import type { ApiContext } from './context.js';
 import type { Json } from './views.js';
 
@@ -87,4 +88,24 @@ export function users(ctx: ApiContext): unknown {
         return e;
       })
   );
+}
+
+/** GET /access/acl: only for callers who may change permissions; every grant is at '/'. */
+export function acl(ctx: ApiContext): unknown {
+  if (!ctx.auth.has(ctx.principal!, ['Permissions.Modify'], false)) return [];
+  return ctx.auth
+    .acl()
+    .map((e) => ({ path: '/', type: e.type, ugid: e.ugid, roleid: e.roleid, propagate: 1 }));
+}
+
+/** GET /access/roles: the built-in roles pve-sim knows (real PVE lists more of them). */
+export function roles(): unknown {
+  return [
+    ...Object.entries(ROLE_PRIVS).map(([roleid, privs]) => ({
+      roleid,
+      privs: [...privs].sort().join(','),
+      special: 1,
+    })),
+    { roleid: 'NoAccess', privs: '', special: 1 },
+  ];
 }

@@ -126,3 +126,38 @@ export const deleteSnapshot = (ctx: ApiContext): unknown =>
   ctx.ops.deleteSnapshot(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));
 export const rollback = (ctx: ApiContext): unknown =>
   ctx.ops.rollback(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));
+
+/**
+ * GET .../interfaces: what the running CT reports (lo and one entry per NIC), each address given
+ * both the old way (inet, hwaddr) and PVE 9's (ip-addresses, hardware-address).
+ */
+export function interfaces(ctx: ApiContext): unknown {
+  const ct = ctx.world.cluster.ct(node(ctx), vmid(ctx));
+  if (ct.status !== 'running') fail(`CT ${ct.vmid} not running`);
+  const entry = (name: string, mac: string, v4: string, v6: string): Json => ({
+    name,
+    hwaddr: mac,
+    'hardware-address': mac,
+    inet: v4,
+    inet6: v6,
+    'ip-addresses': [v4, v6].map((a) => ({
+      'ip-address': a.split('/')[0],
+      'ip-address-type': a.includes(':') ? 'inet6' : 'inet',
+      prefix: Number(a.split('/')[1]),
+    })),
+  });
+  const out = [entry('lo', '00:00:00:00:00:00', '127.0.0.1/8', '::1/128')];
+  for (const key of Object.keys(ct.config)
+    .filter((k) => /^net\d+$/.test(k))
+    .sort()) {
+    const props = String(ct.config[key]);
+    const name = /(?:^|,)name=([^,]+)/.exec(props)?.[1] ?? key;
+    const mac = /(?:^|,)hwaddr=([^,]+)/.exec(props)?.[1] ?? '00:00:00:00:00:00';
+    const n = Number(key.slice(3));
+    // A DHCP lease in the 10.<n>.0.0/16 network of the NIC's bridge, fixed per vmid.
+    const v4 = `10.${10 + n}.${Math.floor(ct.vmid / 250) % 250}.${(ct.vmid % 250) + 2}/16`;
+    const v6 = `fe80::${mac.toLowerCase().split(':').slice(-2).join('')}/64`;
+    out.push(entry(name, mac, v4, v6));
+  }
+  return out;
+}

@@ -200,3 +200,20 @@ export function storageStatus(ctx: ApiContext): unknown {
     avail: f.total - f.used,
   };
 }
+
+/** A node without a subscription key, as a lab or test cluster has. */
+export function subscription(ctx: ApiContext): unknown {
+  const n = ctx.world.cluster.node(String(ctx.params.node));
+  return {
+    status: 'notfound',
+    message: 'There is no subscription key',
+    serverid: n.ip
+      .split('.')
+      .map((x) => x.padStart(2, '0'))
+      .join('')
+      .toUpperCase()
+      .padEnd(32, '0'),
+    sockets: n.sockets,
+    url: 'https://www.proxmox.com/en/proxmox-virtual-environment/pricing',
+  };
+}

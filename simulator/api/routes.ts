@@ -1,7 +1,7 @@
 // The table of implemented PVE methods. Each must have an entry in schema/pve-api.json (made by
 // scripts/extract-pve-schema.ts) so its parameters and permissions are checked by the official rules.
 import { Router } from '../http/router.js';
-import { createTicket, domains, permissions, users } from './access.js';
+import { acl, createTicket, domains, permissions, roles, users } from './access.js';
 import {
   clusterOptions,
   clusterStatus,
@@ -27,6 +27,7 @@ import {
   storageContent,
   storageIndex,
   storageStatus,
+  subscription,
 } from './nodes.js';
 import * as qemu from './qemu.js';
 import { createPool, deletePool, listPools, readPool, updatePool } from './pools.js';
@@ -40,6 +41,8 @@ export function buildRoutes(): Router<Handler> {
   r.add('GET', '/access/permissions', permissions);
   r.add('GET', '/access/domains', domains);
   r.add('GET', '/access/users', users);
+  r.add('GET', '/access/acl', acl);
+  r.add('GET', '/access/roles', roles);
   r.add('GET', '/version', version);
   r.add('GET', '/storage', storageConfig);
   r.add('GET', '/cluster/status', clusterStatus);
@@ -59,6 +62,7 @@ export function buildRoutes(): Router<Handler> {
   r.add('GET', '/nodes/{node}/time', nodeTime);
   r.add('GET', '/nodes/{node}/dns', nodeDns);
   r.add('GET', '/nodes/{node}/netstat', netstat);
+  r.add('GET', '/nodes/{node}/subscription', subscription);
   r.add('GET', '/nodes/{node}/rrddata', nodeRrd);
   r.add('GET', '/nodes/{node}/tasks', nodeTasks);
   r.add('GET', '/nodes/{node}/tasks/{upid}/status', taskStatus);
@@ -72,6 +76,7 @@ export function buildRoutes(): Router<Handler> {
   r.add('GET', `${CT}/config`, lxc.getConfig);
   r.add('PUT', `${CT}/config`, lxc.putConfig);
   r.add('GET', `${CT}/pending`, lxc.pending);
+  r.add('GET', `${CT}/interfaces`, lxc.interfaces);
   r.add('GET', `${CT}/status/current`, lxc.statusCurrent);
   r.add('POST', `${CT}/status/start`, lxc.start);
   r.add('POST', `${CT}/status/stop`, lxc.stop);

@@ -69,7 +69,7 @@ export const ALL_PRIVS: readonly string[] = [
   'VM.Snapshot.Rollback',
 ];
 
-const ROLE_PRIVS: Record<Role, ReadonlySet<string>> = {
+export const ROLE_PRIVS: Record<Role, ReadonlySet<string>> = {
   Administrator: new Set(ALL_PRIVS),
   PVEAuditor: new Set([
     'Sys.Audit',
@@ -173,6 +173,16 @@ export class Auth {
     }
     const user = this.users.find((u) => u.userid === authid);
     return user ? ROLE_PRIVS[user.role] : null;
+  }
+
+  /** The ACL as PVE would list it: each user's and token's role at '/', root@pam being built in. */
+  acl(): Array<{ type: 'user' | 'token'; ugid: string; roleid: Role }> {
+    return [
+      ...this.users
+        .filter((u) => u.userid !== 'root@pam')
+        .map((u) => ({ type: 'user' as const, ugid: u.userid, roleid: u.role })),
+      ...this.tokens.map((t) => ({ type: 'token' as const, ugid: t.id, roleid: t.role })),
+    ];
   }
 
   /** Users and their tokens (no secrets), for GET /access/users. */

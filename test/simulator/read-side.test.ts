@@ -237,8 +237,41 @@ describe('a cluster without HA resources or rules', () => {
     expect(await get(sim, '/cluster/ha/rules')).toEqual([]);
   });
 
+  it('lists the ACL to the full-access token only, and the roles to anyone', async () => {
+    const acl = await get<Row[]>(sim, '/access/acl');
+    expect(acl).toContainEqual({
+      path: '/',
+      type: 'token',
+      ugid: 'root@pam!readonly',
+      roleid: 'PVEAuditor',
+      propagate: 1,
+    });
+    expect(acl).toContainEqual({
+      path: '/',
+      type: 'user',
+      ugid: 'auditor@pve',
+      roleid: 'PVEAuditor',
+      propagate: 1,
+    });
+    expect((await getAs(sim, 'root@pam!readonly', '/access/acl')).data).toEqual([]);
+    const roles = (await getAs(sim, 'root@pam!readonly', '/access/roles')).data as Row[];
+    expect(roles.find((r) => r.roleid === 'PVEAuditor')!.privs).toBe(AUDITOR_PRIVS.join(','));
+  });
+
+  it("reads a running CT's interfaces and refuses a stopped one's", async () => {
+    const ifs = await get<Row[]>(sim, '/nodes/srv-px1/lxc/1400/interfaces');
+    expect(ifs.map((i) => i.name)).toEqual(['lo', 'eth0']);
+    expect(ifs[1]).toMatchObject({
+      hwaddr: expect.stringMatching(/^BC:24:11:/),
+      inet: expect.stringMatching(/^10\./),
+    });
+    const stopped = await raw(sim, 'GET', '/nodes/srv-px2/lxc/1403/interfaces');
+    expect([stopped.status, stopped.reason]).toEqual([500, 'CT 1403 not running']);
+  });
+
   it('reports the node version, time and a storage status', async () => {
     expect(await get(sim, '/nodes/srv-px2/version')).toMatchObject({ release: '9.1' });
+    expect(await get(sim, '/nodes/srv-px2/subscription')).toMatchObject({ status: 'notfound' });
     expect(await get(sim, '/nodes/srv-px1/time')).toEqual({
       timezone: 'UTC',
       time: 1767258000,

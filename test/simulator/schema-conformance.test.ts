@@ -100,6 +100,8 @@ beforeAll(async () => {
   await call('GET /access/permissions', '/access/permissions');
   await call('GET /access/domains', '/access/domains');
   await call('GET /access/users', '/access/users?full=1');
+  await call('GET /access/acl', '/access/acl');
+  await call('GET /access/roles', '/access/roles');
   await call('GET /storage', '/storage');
   await call('GET /cluster/options', '/cluster/options');
   await call('GET /cluster/backup', '/cluster/backup');
@@ -108,6 +110,8 @@ beforeAll(async () => {
   await call('GET /nodes/{node}/time', '/nodes/srv-px1/time');
   await call('GET /nodes/{node}/dns', '/nodes/srv-px1/dns');
   await call('GET /nodes/{node}/netstat', '/nodes/srv-px1/netstat');
+  await call('GET /nodes/{node}/subscription', '/nodes/srv-px1/subscription');
+  await call('GET /nodes/{node}/lxc/{vmid}/interfaces', '/nodes/srv-px1/lxc/1400/interfaces');
   await call('GET /nodes/{node}/storage/{storage}/status', '/nodes/srv-px1/storage/local-lvm/status');
   await call('GET /nodes/{node}/lxc/{vmid}/pending', '/nodes/srv-px1/lxc/1400/pending');
   zones = await startSimulator({
