@@ -34,7 +34,8 @@ interface Level {
   /** Pages of PAGE_ROWS rows, allocated on first write. */
   avg: Array<Float32Array | undefined>;
   max: Array<Float32Array | undefined>;
-  bucketOf: Array<Float64Array | undefined>;
+  /** Which bucket each row holds, plus one (0: empty), so pages need no fill. */
+  bucketOf: Array<Uint32Array | undefined>;
   acc: Float64Array;
   accMax: Float64Array;
   accN: number;
@@ -89,7 +90,7 @@ export class Rrd {
     if (!lv.avg[page]) {
       lv.avg[page] = new Float32Array(PAGE_ROWS * this.fields);
       lv.max[page] = new Float32Array(PAGE_ROWS * this.fields);
-      lv.bucketOf[page] = new Float64Array(PAGE_ROWS).fill(-1);
+      lv.bucketOf[page] = new Uint32Array(PAGE_ROWS);
     }
     const avg = lv.outAvg;
     const max = lv.outMax;
@@ -99,7 +100,7 @@ export class Rrd {
       lv.avg[page]![at + f] = avg[f]!;
       lv.max[page]![at + f] = max[f]!;
     }
-    lv.bucketOf[page]![slot % PAGE_ROWS] = lv.accBucket;
+    lv.bucketOf[page]![slot % PAGE_ROWS] = lv.accBucket + 1;
     const start = lv.accBucket * lv.step;
     lv.acc.fill(0);
     lv.accMax.fill(-Infinity);
@@ -135,7 +136,7 @@ export class Rrd {
     if (b < 0) return null;
     const slot = b % lv.rows;
     const page = Math.floor(slot / PAGE_ROWS);
-    if (lv.bucketOf[page]?.[slot % PAGE_ROWS] !== b) return null;
+    if (lv.bucketOf[page]?.[slot % PAGE_ROWS] !== b + 1) return null;
     const at = (slot % PAGE_ROWS) * this.fields;
     return Array.from((cf === 'MAX' ? lv.max : lv.avg)[page]!.subarray(at, at + this.fields));
   }
