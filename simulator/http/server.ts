@@ -155,6 +155,8 @@ function checkPermission(
   }
 }
 
+const UNAUTHORIZED_DELAY_MS = 3000;
+
 /**
  * pveproxy delays every 401 (a failed login too) by 3 s against password guessing. Simulated
  * seconds here, so a fast clock waits less; a manual clock does not wait (nothing would wake it).
@@ -163,8 +165,6 @@ function unauthorizedDelay(sim: Sim): Promise<void> {
   const speed = sim.clockMode.mode === 'realtime' ? sim.clockMode.speed : 0;
   return speed > 0 ? sleep(UNAUTHORIZED_DELAY_MS / speed) : Promise.resolve();
 }
-
-export const UNAUTHORIZED_DELAY_MS = 3000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
