@@ -59,9 +59,13 @@ function pct(samples: number[], p: number): number {
 }
 
 try {
-  const vms = (await (await fetch(`${base}/cluster/resources?type=vm`, { headers, dispatcher })).json()) as {
-    data: Array<{ vmid: number; node: string }>;
+  const guests = (await (
+    await fetch(`${base}/cluster/resources?type=vm`, { headers, dispatcher })
+  ).json()) as {
+    data: Array<{ vmid: number; node: string; type: string }>;
   };
+  // The scenario's QEMU VMs have no /lxc status; the benchmark reads containers.
+  const cts = guests.data.filter((g) => g.type === 'lxc');
   for (let i = 0; i < 10; i++) await get('/cluster/resources');
 
   const clock0 = await admin<{ now: number }>('/clock');
@@ -77,7 +81,7 @@ try {
   }
   const status: number[] = [];
   for (let i = 0; i < STATUS_CALLS; i++) {
-    const ct = vms.data[(i * 7919) % vms.data.length]!;
+    const ct = cts[(i * 7919) % cts.length]!;
     status.push(await get(`/nodes/${ct.node}/lxc/${ct.vmid}/status/current`));
   }
   const busyRatio = ((await admin<{ now: number }>('/clock')).now - clock0.now) / (performance.now() - wall0);
@@ -87,11 +91,11 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const idleRatio =
     ((await admin<{ now: number }>('/clock')).now - idle0.now) / (performance.now() - idleWall0);
-  const proc = await admin<{ rss: number; containers: number; nodes: number }>('/process');
+  const proc = await admin<{ rss: number; containers: number; vms: number; nodes: number }>('/process');
 
   const ms = (n: number): string => `${n.toFixed(2)} ms`;
   console.log(
-    `pve-sim benchmark: fleet-large (${proc.nodes} nodes, ${proc.containers} containers), speed ${SPEED}`,
+    `pve-sim benchmark: fleet-large (${proc.nodes} nodes, ${proc.containers} containers, ${proc.vms} VMs), speed ${SPEED}`,
   );
   console.log(
     `  GET /cluster/resources   p50 ${ms(pct(resources, 50))}  p99 ${ms(pct(resources, 99))}  (${RESOURCES_CALLS} calls, target p50 < 25 ms)`,

@@ -77,7 +77,8 @@ function route(sim: Sim, method: string, path: string, input: Record<string, unk
       pid: process.pid,
       rss: m.rss,
       heapUsed: m.heapUsed,
-      containers: w.cluster.containers.size,
+      containers: w.cluster.list().filter((g) => g.type === 'lxc').length,
+      vms: w.cluster.list().filter((g) => g.type === 'qemu').length,
       nodes: w.cluster.nodes.size,
     };
   }

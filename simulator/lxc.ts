@@ -2,6 +2,7 @@
 // and the task scripts that follow (locks, durations, in-task errors, log lines).
 import { fail, paramError } from './errors.js';
 import { GiB, MiB, type Cluster, type CtConfig, type SimContainer } from './model/cluster.js';
+import { normalizeCtOption } from './property-string.js';
 import { TaskError, type SimTask, type TaskRun } from './tasks.js';
 import type { World } from './world.js';
 
@@ -80,7 +81,8 @@ export class LxcOps {
   create(node: string, p: Params, user: string): string {
     const vmid = Number(p.vmid);
     const existing = this.c.containers.get(vmid);
-    if (existing) fail(`CT ${vmid} already exists on node '${existing.node}'`);
+    if (existing)
+      fail(`${existing.type === 'qemu' ? 'VM' : 'CT'} ${vmid} already exists on node '${existing.node}'`);
     const pool = p.pool === undefined ? undefined : String(p.pool);
     if (pool !== undefined && !this.c.pools.has(pool)) fail(`pool '${pool}' does not exist`);
     const defaultStorage = String(p.storage ?? 'local');
@@ -95,7 +97,9 @@ export class LxcOps {
       fail(`storage '${storageId}' does not support container directories`);
     const ostemplate = String(p.ostemplate);
     const config: CtConfig = {};
-    for (const [k, v] of Object.entries(p)) if (!CREATE_ONLY.has(k)) config[k] = configValue(v);
+    const mac = (nic: number): string => this.c.mac(vmid, nic);
+    for (const [k, v] of Object.entries(p))
+      if (!CREATE_ONLY.has(k)) config[k] = normalizeCtOption(k, configValue(v), mac);
     config.arch ??= 'amd64';
     config.hostname ??= `CT${vmid}`;
     config.memory ??= 512;
@@ -188,12 +192,17 @@ export class LxcOps {
       if (p[key] !== undefined) paramError({ [key]: "can't set and delete the same option" });
       if (['rootfs', 'hostname', 'arch', 'ostype'].includes(key))
         paramError({ delete: `unable to delete required option '${key}'` });
-      delete ct.config[key];
     }
-    for (const [k, v] of Object.entries(p)) {
-      if (skip.has(k)) continue;
-      ct.config[k] = k === 'tags' ? normalizeTags(String(v)) : configValue(v);
-    }
+    // Every value is checked and normalised before anything changes: a bad one changes nothing.
+    const mac = (nic: number): string => this.c.mac(vmid, nic);
+    const set = Object.entries(p)
+      .filter(([k]) => !skip.has(k))
+      .map(
+        ([k, v]) =>
+          [k, k === 'tags' ? normalizeTags(String(v)) : normalizeCtOption(k, configValue(v), mac)] as const,
+      );
+    for (const key of del) delete ct.config[key];
+    for (const [k, v] of set) ct.config[k] = v;
     if (ct.status === 'running') {
       // Cores and memory change live: re-sample now so node figures follow at once.
       this.c.sample(ct, this.w.time);

@@ -95,6 +95,7 @@ export function restoreState(world: World, saved: Record<string, unknown>): void
   for (const vmid of [...c.containers.keys()]) c.remove(vmid);
   for (const s of saved.containers as ContainerState[]) {
     const ct = c.add({
+      type: s.type ?? 'lxc', // state files from before VMs hold containers only
       vmid: s.vmid,
       node: s.node,
       config: s.config,

@@ -1,5 +1,7 @@
 // Cluster-wide endpoints: version, status, resources, nextid, HA resources, cluster task list.
+import { createHash } from 'node:crypto';
 import { paramError } from '../errors.js';
+import type { SimContainer } from '../model/cluster.js';
 import type { World } from '../world.js';
 import { RawJson, type ApiContext } from './context.js';
 import { ctResource, nodeResource, storageResource, storageUsage, type Json } from './views.js';
@@ -93,22 +95,56 @@ export function nextid(ctx: ApiContext): unknown {
   return String(c.nextFreeVmid());
 }
 
+/** HA's name for a guest: `ct:101` or `vm:200`. */
+export function haSid(ct: SimContainer): string {
+  return `${haType(ct)}:${ct.vmid}`;
+}
+
+function haType(ct: SimContainer): 'ct' | 'vm' {
+  return ct.type === 'qemu' ? 'vm' : 'ct';
+}
+
+export function haResource(ct: SimContainer): Json {
+  return { sid: haSid(ct), type: haType(ct), state: ct.ha!.state, max_relocate: 1, max_restart: 1 };
+}
+
 export function haResources(ctx: ApiContext): unknown {
-  if (ctx.params.type === 'vm') return [];
   return ctx.world.cluster
     .list()
-    .filter((ct) => ct.ha)
-    .map((ct) => ({
-      sid: `ct:${ct.vmid}`,
-      type: 'ct',
-      state: ct.ha!.state,
-      max_relocate: 1,
-      max_restart: 1,
-    }));
+    .filter((ct) => ct.ha && (ctx.params.type === undefined || ctx.params.type === haType(ct)))
+    .map(haResource);
 }
 
 /** The cluster task log: recent tasks of every node, newest first. */
 export function clusterTasks(ctx: ApiContext): unknown {
   const all = ctx.world.tasks.all().sort((a, b) => b.starttime - a.starttime || b.pid - a.pid);
   return all.slice(0, 200).map(taskEntry);
+}
+
+/** GET /cluster/options: datacenter.cfg; the keys an auditor may see are all pve-sim sets. */
+export function clusterOptions(): unknown {
+  return { keyboard: 'en-us', mac_prefix: 'BC:24:11', console: 'html5' };
+}
+
+/** Backup jobs and replication jobs: pve-sim schedules none. */
+export const noJobs = (): unknown => [];
+
+/** GET /storage: the storage configuration (storage.cfg), optionally of one type. */
+export function storageConfig(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const digest = createHash('sha1').update(JSON.stringify(c.storages)).digest('hex');
+  return c.storages
+    .filter((s) => ctx.params.type === undefined || s.type === ctx.params.type)
+    .map((s) => {
+      const e: Json = { storage: s.id, type: s.type, content: s.content.join(','), digest };
+      if (s.shared) e.shared = 1;
+      if (s.nodes) e.nodes = s.nodes.join(',');
+      if (s.type === 'dir') e.path = '/var/lib/vz';
+      if (s.type === 'lvmthin') {
+        e.vgname = 'pve';
+        e.thinpool = 'data';
+      }
+      if (s.type === 'rbd') e.pool = s.id;
+      return e;
+    });
 }

@@ -1,6 +1,6 @@
 // Container endpoints under /nodes/{node}/lxc: list, create, destroy, config, status, power,
 // migrate, rrd history and snapshots. Checks and tasks live in lxc.ts; this maps the API onto them.
-import { PveError } from '../errors.js';
+import { PveError, fail } from '../errors.js';
 import { CT_RRD_FIELDS } from '../model/cluster.js';
 import type { RrdFrame } from '../model/rrd.js';
 import { user, type ApiContext } from './context.js';
@@ -14,7 +14,7 @@ export function list(ctx: ApiContext): unknown {
   c.node(node(ctx));
   return c
     .list()
-    .filter((ct) => ct.node === node(ctx))
+    .filter((ct) => ct.type === 'lxc' && ct.node === node(ctx))
     .map((ct) => ctStatus(c, ct, ctx.world.time));
 }
 
@@ -65,9 +65,15 @@ export const reboot = (ctx: ApiContext): unknown =>
 export const migrate = (ctx: ApiContext): unknown =>
   ctx.ops.migrate(node(ctx), vmid(ctx), ctx.params, user(ctx));
 
+/**
+ * A guest's rrd history. PVE reads the rrd file by vmid alone (both /lxc and /qemu paths read
+ * pve-vm-9.0/<vmid>, which every node holds), so it answers for any guest, on any node, at either path.
+ */
 export function rrddata(ctx: ApiContext): unknown {
   const c = ctx.world.cluster;
-  const ct = c.ct(node(ctx), vmid(ctx));
+  const id = vmid(ctx);
+  const ct = c.containers.get(id);
+  if (!ct) fail(`RRD error: opening '/var/lib/rrdcached/db/pve-vm-9.0/${id}': No such file or directory`);
   const frame = String(ctx.params.timeframe) as RrdFrame;
   const cf = ctx.params.cf === 'MAX' ? 'MAX' : 'AVERAGE';
   return ct.rrd.fetch(frame, cf, Math.floor(ctx.world.time / 1000)).map(({ time, values }) => {
@@ -81,6 +87,20 @@ export function rrddata(ctx: ApiContext): unknown {
     e.maxdisk = c.maxdisk(ct);
     return e;
   });
+}
+
+/** GET .../pending: every config key with its current value (pve-sim keeps no pending changes). */
+export function pendingEntries(config: Record<string, string | number>, digest: string): Json[] {
+  return [...Object.keys(config).sort(), 'digest'].map((key) => ({
+    key,
+    value: key === 'digest' ? digest : String(config[key]),
+  }));
+}
+
+export function pending(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const ct = c.ct(node(ctx), vmid(ctx));
+  return pendingEntries(ct.config, c.digest(ct));
 }
 
 export function snapshots(ctx: ApiContext): unknown {
@@ -106,3 +126,38 @@ export const deleteSnapshot = (ctx: ApiContext): unknown =>
   ctx.ops.deleteSnapshot(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));
 export const rollback = (ctx: ApiContext): unknown =>
   ctx.ops.rollback(node(ctx), vmid(ctx), String(ctx.params.snapname), ctx.params, user(ctx));
+
+/**
+ * GET .../interfaces: what the running CT reports (lo and one entry per NIC), each address given
+ * both the old way (inet, hwaddr) and PVE 9's (ip-addresses, hardware-address).
+ */
+export function interfaces(ctx: ApiContext): unknown {
+  const ct = ctx.world.cluster.ct(node(ctx), vmid(ctx));
+  if (ct.status !== 'running') fail(`CT ${ct.vmid} not running`);
+  const entry = (name: string, mac: string, v4: string, v6: string): Json => ({
+    name,
+    hwaddr: mac,
+    'hardware-address': mac,
+    inet: v4,
+    inet6: v6,
+    'ip-addresses': [v4, v6].map((a) => ({
+      'ip-address': a.split('/')[0],
+      'ip-address-type': a.includes(':') ? 'inet6' : 'inet',
+      prefix: Number(a.split('/')[1]),
+    })),
+  });
+  const out = [entry('lo', '00:00:00:00:00:00', '127.0.0.1/8', '::1/128')];
+  for (const key of Object.keys(ct.config)
+    .filter((k) => /^net\d+$/.test(k))
+    .sort()) {
+    const props = String(ct.config[key]);
+    const name = /(?:^|,)name=([^,]+)/.exec(props)?.[1] ?? key;
+    const mac = /(?:^|,)hwaddr=([^,]+)/.exec(props)?.[1] ?? '00:00:00:00:00:00';
+    const n = Number(key.slice(3));
+    // A DHCP lease in the 10.<n>.0.0/16 network of the NIC's bridge, fixed per vmid.
+    const v4 = `10.${10 + n}.${Math.floor(ct.vmid / 250) % 250}.${(ct.vmid % 250) + 2}/16`;
+    const v6 = `fe80::${mac.toLowerCase().split(':').slice(-2).join('')}/64`;
+    out.push(entry(name, mac, v4, v6));
+  }
+  return out;
+}

@@ -132,12 +132,14 @@ export function storageContent(ctx: ApiContext): unknown {
         out.push({ volid: t.volid, content: 'vztmpl', format: t.format, size: t.size, ctime: t.ctime });
   if (!want || want === 'rootdir' || want === 'images')
     for (const ct of c.list()) {
-      const vol = String(ct.config.rootfs ?? '').split(',')[0] ?? '';
+      const vol = c.rootVolume(ct).split(',')[0] ?? '';
+      const content = ct.type === 'qemu' ? 'images' : 'rootdir';
+      if (want && want !== content) continue;
       if (!vol.startsWith(`${id}:`) || (!storage.shared && ct.node !== node)) continue;
       if (ctx.params.vmid !== undefined && ct.vmid !== Number(ctx.params.vmid)) continue;
       out.push({
         volid: vol,
-        content: 'rootdir',
+        content,
         format: 'raw',
         size: c.maxdisk(ct),
         used: ct.diskUsed,
@@ -145,4 +147,73 @@ export function storageContent(ctx: ApiContext): unknown {
       });
     }
   return out;
+}
+
+export function nodeVersion(ctx: ApiContext): unknown {
+  ctx.world.cluster.node(String(ctx.params.node));
+  return { ...PVE_VERSION };
+}
+
+/**
+ * GET /nodes/{node}/netstat: the counters of each running guest's host-side device (tapNiM for VMs,
+ * vethNiM for CTs), sorted by device name, with PVE's strings and its swap of in/out: what the host
+ * transmits is what the guest receives.
+ */
+export function netstat(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const node = c.node(String(ctx.params.node));
+  return c
+    .list()
+    .filter((g) => g.node === node.name && g.status === 'running')
+    .map((g) => ({ dev: `${g.type === 'qemu' ? 'tap' : 'veth'}${g.vmid}i0`, g }))
+    .sort((a, b) => (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0))
+    .map(({ g }) => ({ vmid: String(g.vmid), dev: 'net0', in: String(g.netin), out: String(g.netout) }));
+}
+
+export function nodeTime(ctx: ApiContext): unknown {
+  ctx.world.cluster.node(String(ctx.params.node));
+  const t = Math.floor(ctx.world.time / 1000);
+  return { timezone: 'UTC', time: t, localtime: t };
+}
+
+export function nodeDns(ctx: ApiContext): unknown {
+  ctx.world.cluster.node(String(ctx.params.node));
+  return { search: 'sim.local', dns1: '10.0.0.1', dns2: '10.0.0.2' };
+}
+
+export function storageStatus(ctx: ApiContext): unknown {
+  const c = ctx.world.cluster;
+  const node = String(ctx.params.node);
+  c.node(node);
+  const id = String(ctx.params.storage);
+  const s = c.storage(id, node);
+  if (!s) fail(`storage '${id}' does not exist`);
+  const f = storageFigures(s, node, storageUsage(c));
+  return {
+    type: s.type,
+    content: s.content.join(','),
+    active: 1,
+    enabled: 1,
+    shared: s.shared ? 1 : 0,
+    total: f.total,
+    used: f.used,
+    avail: f.total - f.used,
+  };
+}
+
+/** A node without a subscription key, as a lab or test cluster has. */
+export function subscription(ctx: ApiContext): unknown {
+  const n = ctx.world.cluster.node(String(ctx.params.node));
+  return {
+    status: 'notfound',
+    message: 'There is no subscription key',
+    serverid: n.ip
+      .split('.')
+      .map((x) => x.padStart(2, '0'))
+      .join('')
+      .toUpperCase()
+      .padEnd(32, '0'),
+    sockets: n.sockets,
+    url: 'https://www.proxmox.com/en/proxmox-virtual-environment/pricing',
+  };
 }

@@ -7,14 +7,21 @@ export type Json = Record<string, unknown>;
 
 const round = (n: number, digits = 6): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** A CT's hostname, a VM's name, or PVE's fallback. */
+export function guestName(ct: SimContainer): string {
+  if (ct.type === 'qemu') return String(ct.config.name ?? `VM ${ct.vmid}`);
+  return String(ct.config.hostname ?? `CT${ct.vmid}`);
+}
+
+/** A guest's entry in /cluster/resources and pool member lists (`lxc/ID` or `qemu/ID`). */
 export function ctResource(c: Cluster, ct: SimContainer, now: number): Json {
   const node = c.nodes.get(ct.node);
   const known = node?.online ?? false;
   const e: Json = {
-    id: `lxc/${ct.vmid}`,
-    type: 'lxc',
+    id: `${ct.type}/${ct.vmid}`,
+    type: ct.type,
     vmid: ct.vmid,
-    name: String(ct.config.hostname ?? `CT${ct.vmid}`),
+    name: guestName(ct),
     node: ct.node,
     status: known ? ct.status : 'unknown',
     template: ct.config.template === 1 ? 1 : 0,
@@ -73,7 +80,7 @@ export function nodeResource(n: SimNode, now: number): Json {
 export function storageUsage(c: Cluster): Map<string, number> {
   const used = new Map<string, number>();
   for (const ct of c.list()) {
-    const storage = String(ct.config.rootfs ?? '').split(':')[0] ?? '';
+    const storage = c.rootVolume(ct).split(':')[0] ?? '';
     const spec = c.storages.find((s) => s.id === storage);
     const key = spec?.shared ? `${storage}/*` : `${storage}/${ct.node}`;
     used.set(key, (used.get(key) ?? 0) + ct.diskUsed);
@@ -118,7 +125,7 @@ export function storageResource(s: StorageSpec, node: SimNode, used: Map<string,
 export function ctStatus(c: Cluster, ct: SimContainer, now: number): Json {
   const e: Json = {
     vmid: ct.vmid,
-    name: String(ct.config.hostname ?? `CT${ct.vmid}`),
+    name: guestName(ct),
     type: 'lxc',
     status: ct.status,
     cpu: round(ct.cpu),
@@ -140,6 +147,46 @@ export function ctStatus(c: Cluster, ct: SimContainer, now: number): Json {
     pressurememoryfull: 0,
     pressurememorysome: 0,
   };
+  if (ct.config.tags !== undefined) e.tags = String(ct.config.tags);
+  if (ct.config.lock !== undefined) e.lock = String(ct.config.lock);
+  if (ct.config.template === 1) e.template = 1;
+  return e;
+}
+
+/** GET .../qemu (list) and .../qemu/{vmid}/status/current share these figures. */
+export function vmStatus(c: Cluster, ct: SimContainer, now: number): Json {
+  const running = ct.status === 'running';
+  const e: Json = {
+    vmid: ct.vmid,
+    name: guestName(ct),
+    status: ct.status,
+    cpu: round(ct.cpu),
+    cpus: c.maxcpu(ct),
+    mem: ct.mem,
+    maxmem: c.maxmem(ct),
+    // What the QEMU process holds on the host: the guest's memory plus the emulator's overhead.
+    memhost: running ? Math.round(ct.mem * 1.02 + 40 * 1024 ** 2) : 0,
+    disk: 0,
+    maxdisk: c.maxdisk(ct),
+    netin: ct.netin,
+    netout: ct.netout,
+    diskread: ct.diskread,
+    diskwrite: ct.diskwrite,
+    uptime: c.uptime(ct, now),
+    qmpstatus: ct.status,
+    serial: 0,
+    pressurecpufull: 0,
+    pressurecpusome: 0,
+    pressureiofull: 0,
+    pressureiosome: 0,
+    pressurememoryfull: 0,
+    pressurememorysome: 0,
+  };
+  if (running) {
+    e.pid = 1000 + (ct.vmid % 60000);
+    e['running-machine'] = 'pc-i440fx-10.0+pve0';
+    e['running-qemu'] = '10.0.2';
+  }
   if (ct.config.tags !== undefined) e.tags = String(ct.config.tags);
   if (ct.config.lock !== undefined) e.lock = String(ct.config.lock);
   if (ct.config.template === 1) e.template = 1;

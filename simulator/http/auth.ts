@@ -11,24 +11,75 @@ export interface Principal {
   userid: string;
   /** How tasks record the caller: USER@REALM or USER@REALM!TOKEN. */
   authid: string;
-  role: Role;
+  /** Effective privileges, granted at '/' with propagation (a token's already intersected). */
+  privs: ReadonlySet<string>;
   viaTicket: boolean;
 }
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: string };
 
-const AUDIT = [
-  'Sys.Audit',
-  'VM.Audit',
+/** Every privilege PVE 9 knows (PVE::AccessControl), what Administrator and root@pam hold. */
+export const ALL_PRIVS: readonly string[] = [
+  'Datastore.Allocate',
+  'Datastore.AllocateSpace',
+  'Datastore.AllocateTemplate',
   'Datastore.Audit',
-  'Pool.Audit',
-  'SDN.Audit',
+  'Group.Allocate',
   'Mapping.Audit',
+  'Mapping.Modify',
+  'Mapping.Use',
+  'Permissions.Modify',
+  'Pool.Allocate',
+  'Pool.Audit',
+  'Realm.Allocate',
+  'Realm.AllocateUser',
+  'SDN.Allocate',
+  'SDN.Audit',
+  'SDN.Use',
+  'Sys.AccessNetwork',
+  'Sys.Audit',
+  'Sys.Console',
+  'Sys.Incoming',
+  'Sys.Modify',
+  'Sys.PowerMgmt',
+  'Sys.Syslog',
+  'User.Modify',
+  'VM.Allocate',
+  'VM.Audit',
+  'VM.Backup',
+  'VM.Clone',
+  'VM.Config.CDROM',
+  'VM.Config.CPU',
+  'VM.Config.Cloudinit',
+  'VM.Config.Disk',
+  'VM.Config.HWType',
+  'VM.Config.Memory',
+  'VM.Config.Network',
+  'VM.Config.Options',
+  'VM.Console',
   'VM.GuestAgent.Audit',
+  'VM.GuestAgent.FileRead',
+  'VM.GuestAgent.FileSystemMgmt',
+  'VM.GuestAgent.FileWrite',
+  'VM.GuestAgent.Unrestricted',
+  'VM.Migrate',
+  'VM.PowerMgmt',
+  'VM.Replicate',
+  'VM.Snapshot',
+  'VM.Snapshot.Rollback',
 ];
-const ROLE_PRIVS: Record<Role, Set<string> | 'all'> = {
-  Administrator: 'all',
-  PVEAuditor: new Set(AUDIT),
+
+export const ROLE_PRIVS: Record<Role, ReadonlySet<string>> = {
+  Administrator: new Set(ALL_PRIVS),
+  PVEAuditor: new Set([
+    'Sys.Audit',
+    'VM.Audit',
+    'Datastore.Audit',
+    'Pool.Audit',
+    'SDN.Audit',
+    'Mapping.Audit',
+    'VM.GuestAgent.Audit',
+  ]),
   PVEVMUser: new Set([
     'VM.Audit',
     'VM.PowerMgmt',
@@ -53,13 +104,17 @@ export class Auth {
     private readonly nowSec: () => number,
   ) {}
 
-  /** POST /access/ticket: a new ticket, or null for wrong credentials. */
+  /**
+   * POST /access/ticket: a new ticket, or null for wrong credentials. As PVE's create_ticket, a
+   * given realm is always appended (`root@pam` + realm `pam` is the unknown `root@pam@pam`) and a
+   * name without a realm is no user at all.
+   */
   login(
     username: string,
     password: string,
     realm?: string,
   ): { userid: string; ticket: string; csrf: string } | null {
-    const userid = username.includes('@') ? username : `${username}@${realm ?? 'pam'}`;
+    const userid = realm === undefined || realm === '' ? username : `${username}@${realm}`;
     const user = this.users.find((u) => u.userid === userid);
     // A valid ticket also works as the password (PVE's ticket renewal).
     const renewed = this.verifyTicket(password);
@@ -83,7 +138,10 @@ export class Auth {
       if (!user) return { ok: false, reason: 'permission denied - invalid PVE ticket' };
       if (method !== 'GET' && !this.verifyCsrf(headers.csrfpreventiontoken, userid))
         return { ok: false, reason: 'Permission denied - invalid csrf token' };
-      return { ok: true, principal: { userid, authid: userid, role: user.role, viaTicket: true } };
+      return {
+        ok: true,
+        principal: { userid, authid: userid, privs: ROLE_PRIVS[user.role], viaTicket: true },
+      };
     }
     const auth = headers.authorization;
     if (auth?.startsWith('PVEAPIToken')) {
@@ -91,16 +149,69 @@ export class Auth {
       const token = m ? this.tokens.find((t) => t.id === `${m[1]}!${m[2]}`) : undefined;
       if (!m || !token || !safeEqual(token.secret, m[3]!))
         return { ok: false, reason: 'Authentication failed!' };
-      return { ok: true, principal: { userid: m[1]!, authid: token.id, role: token.role, viaTicket: false } };
+      const privs = this.tokenPrivs(token);
+      if (!privs) return { ok: false, reason: 'Authentication failed!' };
+      return { ok: true, principal: { userid: m[1]!, authid: token.id, privs, viaTicket: false } };
     }
     return { ok: false, reason: 'No ticket' };
   }
 
   /** PVE's check: all privileges (or any, for "any" checks) on the path, roles propagate from '/'. */
   has(principal: Principal, privs: string[], any: boolean): boolean {
-    const granted = ROLE_PRIVS[principal.role];
-    if (granted === 'all') return true;
+    const granted = principal.privs;
     return any ? privs.some((p) => granted.has(p)) : privs.every((p) => granted.has(p));
+  }
+
+  /**
+   * The effective privileges of a user or token id (GET /access/permissions?userid=), or null when
+   * there is no such user or token.
+   */
+  privilegesOf(authid: string): ReadonlySet<string> | null {
+    if (authid.includes('!')) {
+      const token = this.tokens.find((t) => t.id === authid);
+      return token ? this.tokenPrivs(token) : null;
+    }
+    const user = this.users.find((u) => u.userid === authid);
+    return user ? ROLE_PRIVS[user.role] : null;
+  }
+
+  /** The ACL as PVE would list it: each user's and token's role at '/', root@pam being built in. */
+  acl(): Array<{ type: 'user' | 'token'; ugid: string; roleid: Role }> {
+    return [
+      ...this.users
+        .filter((u) => u.userid !== 'root@pam')
+        .map((u) => ({ type: 'user' as const, ugid: u.userid, roleid: u.role })),
+      ...this.tokens.map((t) => ({ type: 'token' as const, ugid: t.id, roleid: t.role })),
+    ];
+  }
+
+  /** Users and their tokens (no secrets), for GET /access/users. */
+  userList(): Array<{ userid: string; tokens: Array<{ id: string; privsep?: boolean }> }> {
+    return this.users.map((u) => ({
+      userid: u.userid,
+      tokens: this.tokens
+        .filter((t) => t.id.startsWith(`${u.userid}!`))
+        .map((t) => ({ id: t.id, privsep: t.privsep })),
+    }));
+  }
+
+  /** With privsep a token holds its role's privileges that its user also holds; without, the user's. */
+  private tokenPrivs(token: TokenSpec): ReadonlySet<string> | null {
+    const known = this.tokenPrivCache.get(token.id);
+    if (known !== undefined) return known;
+    const privs = this.intersect(token);
+    this.tokenPrivCache.set(token.id, privs);
+    return privs;
+  }
+
+  private readonly tokenPrivCache = new Map<string, ReadonlySet<string> | null>();
+
+  private intersect(token: TokenSpec): ReadonlySet<string> | null {
+    const owner = this.users.find((u) => u.userid === token.id.split('!')[0]);
+    if (!owner) return null;
+    const userPrivs = ROLE_PRIVS[owner.role];
+    if (token.privsep === false) return userPrivs;
+    return new Set([...ROLE_PRIVS[token.role]].filter((p) => userPrivs.has(p)));
   }
 
   private verifyTicket(ticket: string): string | null {

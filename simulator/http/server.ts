@@ -83,9 +83,7 @@ export function createSimServer(opts: ServerOptions): SimServer {
     if (!open) {
       const auth = sim.auth.authenticate(req.headers, method);
       if (!auth.ok) {
-        // pveproxy delays every 401 by 3 s; simulated seconds here, none with a manual clock.
-        const speed = sim.clockMode.mode === 'realtime' ? sim.clockMode.speed : 0;
-        if (speed > 0) await sleep(3000 / speed);
+        await unauthorizedDelay(sim);
         return sendBare(res, 401, auth.reason);
       }
       principal = auth.principal;
@@ -117,8 +115,9 @@ export function createSimServer(opts: ServerOptions): SimServer {
       if (result instanceof RawJson) return sendRawData(res, result.json);
       return sendData(res, result ?? null);
     } catch (err) {
-      if (err instanceof PveError) return sendError(res, err.status, err.message, err.errors);
-      throw err;
+      if (!(err instanceof PveError)) throw err;
+      if (err.status === 401) await unauthorizedDelay(sim);
+      return sendError(res, err.status, err.message, err.errors);
     }
   }
 
@@ -143,7 +142,8 @@ function checkPermission(
   raw: Record<string, string>,
 ): void {
   const check = schema.permissions.check;
-  if (!check || check[0] !== 'perm') return;
+  // With `user: all` beside a check, the handler decides what the caller sees (GET /cluster/options).
+  if (!check || check[0] !== 'perm' || schema.permissions.user === 'all') return;
   const path = String(check[1]).replace(/\{(\w+)\}/g, (_, k: string) => raw[k] ?? '');
   const privs = (check[2] as string[]) ?? [];
   const any = check[3] === 'any';
@@ -153,6 +153,17 @@ function checkPermission(
       `Permission check failed (${path}, ${any ? privs.join('|') : privs.find((p) => !sim.auth.has(principal, [p], false))})`,
     );
   }
+}
+
+const UNAUTHORIZED_DELAY_MS = 3000;
+
+/**
+ * pveproxy delays every 401 (a failed login too) by 3 s against password guessing. Simulated
+ * seconds here, so a fast clock waits less; a manual clock does not wait (nothing would wake it).
+ */
+function unauthorizedDelay(sim: Sim): Promise<void> {
+  const speed = sim.clockMode.mode === 'realtime' ? sim.clockMode.speed : 0;
+  return speed > 0 ? sleep(UNAUTHORIZED_DELAY_MS / speed) : Promise.resolve();
 }
 
 function sleep(ms: number): Promise<void> {

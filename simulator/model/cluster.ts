@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { fail } from '../errors.js';
 import { noise } from '../rng.js';
-import type { ContainerSpec, ScenarioSpec, StorageSpec } from '../scenarios/types.js';
+import type { ContainerSpec, ScenarioSpec, StorageSpec, VmSpec } from '../scenarios/types.js';
 import { Rrd } from './rrd.js';
 import { sampleWorkload, type WorkloadSpec } from './workload.js';
 
@@ -13,6 +13,7 @@ export const MiB = 1024 ** 2;
 export const TICK_MS = 10_000;
 
 export type CtConfig = Record<string, string | number>;
+export type GuestType = 'lxc' | 'qemu';
 
 export interface SimNode {
   name: string;
@@ -46,7 +47,9 @@ export interface SimSnapshot {
   config: CtConfig;
 }
 
+/** A guest: an LXC container, or a QEMU VM (unmanaged: read endpoints only, counted in node load). */
 export interface SimContainer {
+  type: GuestType;
   vmid: number;
   node: string;
   status: 'running' | 'stopped';
@@ -162,6 +165,7 @@ export class Cluster {
     for (const p of spec.pools)
       this.pools.set(p.poolid, { poolid: p.poolid, comment: p.comment, storage: [] });
     for (const c of spec.containers) this.addFromSpec(c, now);
+    for (const vm of spec.vms ?? []) this.addVmFromSpec(vm, now);
     this.refreshAll();
   }
 
@@ -185,9 +189,20 @@ export class Cluster {
 
   /** The container as the node in the path sees it: its config file must live on that node. */
   ct(node: string, vmid: number): SimContainer {
-    const ct = this.containers.get(vmid);
-    if (!ct || ct.node !== node) fail(`Configuration file 'nodes/${node}/lxc/${vmid}.conf' does not exist`);
-    return ct;
+    return this.guest('lxc', node, vmid);
+  }
+
+  /** The VM as the node in the path sees it (qemu-server/ID.conf on that node). */
+  vm(node: string, vmid: number): SimContainer {
+    return this.guest('qemu', node, vmid);
+  }
+
+  private guest(type: GuestType, node: string, vmid: number): SimContainer {
+    const g = this.containers.get(vmid);
+    const dir = type === 'lxc' ? 'lxc' : 'qemu-server';
+    if (!g || g.node !== node || g.type !== type)
+      fail(`Configuration file 'nodes/${node}/${dir}/${vmid}.conf' does not exist`);
+    return g;
   }
 
   storage(id: string, node: string): StorageSpec | undefined {
@@ -238,7 +253,49 @@ export class Cluster {
     }
   }
 
+  private addVmFromSpec(v: VmSpec, now: number): void {
+    const storage = v.storage ?? 'local-lvm';
+    const uuid = [8, 4, 4, 4, 12]
+      .map((len, i) =>
+        Array.from({ length: len }, (_, j) =>
+          Math.floor(noise(this.seed, v.vmid, 19, i * 16 + j) * 16).toString(16),
+        ).join(''),
+      )
+      .join('-');
+    const config: CtConfig = {
+      boot: 'order=scsi0;net0',
+      cores: v.cores,
+      cpu: 'x86-64-v2-AES',
+      // A property string since PVE 8 (`current=` is its default key), so the API sends a string.
+      memory: String(v.memoryMiB),
+      meta: `creation-qemu=10.0.2,ctime=${Math.floor(now / 1000) - 86400 * 200}`,
+      name: v.name,
+      net0: `virtio=${this.mac(v.vmid)},bridge=vmbr0,firewall=1`,
+      numa: 0,
+      ostype: 'l26',
+      scsi0: `${storage}:vm-${v.vmid}-disk-0,iothread=1,size=${v.diskGiB}G`,
+      scsihw: 'virtio-scsi-single',
+      smbios1: `uuid=${uuid}`,
+      sockets: 1,
+      vmgenid: uuid.split('').reverse().join(''),
+    };
+    if (v.tags?.length) config.tags = v.tags.join(';');
+    const vm = this.add({
+      type: 'qemu',
+      vmid: v.vmid,
+      node: v.node,
+      config,
+      pool: v.pool,
+      workload: v.workload ?? { profile: 'idle' },
+      diskUsed: 0, // PVE reports no disk use for VMs (it cannot see into the guest).
+      ha: v.ha ? { state: v.status === 'running' ? 'started' : 'stopped' } : null,
+    });
+    if (v.status === 'running')
+      this.startContainer(vm, now - Math.round(7200 + 86400 * 5 * noise(this.seed, v.vmid, 13)) * 1000, now);
+  }
+
   add(init: {
+    type?: GuestType;
     vmid: number;
     node: string;
     config: CtConfig;
@@ -249,6 +306,7 @@ export class Cluster {
   }): SimContainer {
     const ct: SimContainer = {
       ...init,
+      type: init.type ?? 'lxc',
       status: 'stopped',
       snapshots: [],
       startedAt: null,
@@ -271,8 +329,9 @@ export class Cluster {
     this.sorted = null;
   }
 
-  mac(vmid: number): string {
-    const b = [0, 1, 2].map((i) => Math.floor(noise(this.seed, vmid, 17, i) * 256));
+  /** A guest NIC's MAC: PVE's BC:24:11 prefix, the rest drawn from the seed (NIC 0 keeps its old draw). */
+  mac(vmid: number, nic = 0): string {
+    const b = [0, 1, 2].map((i) => Math.floor(noise(this.seed, vmid, 17 + nic * 100, i) * 256));
     return ['BC', '24', '11', ...b.map((x) => x.toString(16).padStart(2, '0').toUpperCase())].join(':');
   }
 
@@ -300,11 +359,17 @@ export class Cluster {
   }
 
   maxcpu(ct: SimContainer): number {
+    if (ct.type === 'qemu') return Number(ct.config.cores ?? 1) * Number(ct.config.sockets ?? 1);
     return Number(ct.config.cores ?? this.nodes.get(ct.node)?.cpus ?? 1);
   }
 
+  /** The volume string of the root disk: a CT's rootfs, a VM's boot disk. */
+  rootVolume(ct: SimContainer): string {
+    return String((ct.type === 'qemu' ? ct.config.scsi0 : ct.config.rootfs) ?? '');
+  }
+
   maxdisk(ct: SimContainer): number {
-    return diskSize(String(ct.config.rootfs ?? ''));
+    return diskSize(this.rootVolume(ct));
   }
 
   uptime(ct: SimContainer, now: number): number {

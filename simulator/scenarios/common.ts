@@ -20,7 +20,10 @@ export const TEMPLATES: TemplateSpec[] = [
   { storage: 'local', file: 'alpine-3.22-default_20250617_amd64.tar.xz', sizeMiB: 3 },
 ];
 
-/** root@pam with a password, a full-access token for the orchestrator and a read-only one. */
+/**
+ * root@pam with a password, a full-access token for the orchestrator, a read-only one, and the
+ * auditor's privilege-separated token whose Administrator role is cut down to the auditor's rights.
+ */
 export function standardAccess(
   seed: number,
   rootPassword: string,
@@ -35,6 +38,7 @@ export function standardAccess(
     tokens: [
       { id: 'root@pam!autopilot', secret: rng.uuid(), role: 'Administrator' },
       { id: 'root@pam!readonly', secret: rng.uuid(), role: 'PVEAuditor' },
+      { id: 'auditor@pve!monitor', secret: rng.uuid(), role: 'Administrator', privsep: true },
     ],
   };
 }

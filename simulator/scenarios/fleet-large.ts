@@ -1,12 +1,13 @@
 // fleet-large: 50 nodes in 5 zones and 2,000 containers with mixed sizes and workload profiles,
-// generated from the seed, for benchmarks and policy runs at scale.
+// generated from the seed, for benchmarks and policy runs at scale, plus a few unmanaged QEMU VMs.
 import { Rng } from '../rng.js';
 import type { WorkloadSpec } from '../model/workload.js';
 import { DEFAULT_EPOCH, TEMPLATES, localStorages, standardAccess } from './common.js';
-import type { ContainerSpec, NodeSpec, ScenarioSpec } from './types.js';
+import type { ContainerSpec, NodeSpec, ScenarioSpec, VmSpec } from './types.js';
 
 export const FLEET_NODES = 50;
 export const FLEET_CONTAINERS = 2000;
+export const FLEET_VMS = 20;
 
 export function fleetLarge(seed: number): ScenarioSpec {
   const rng = new Rng(seed ^ 0xf1ee7);
@@ -41,6 +42,25 @@ export function fleetLarge(seed: number): ScenarioSpec {
       workload: workloadFor(rng, memoryMiB),
     });
   }
+  // VMs after the containers, so adding them left the seeded containers as they were.
+  const vms: VmSpec[] = Array.from({ length: FLEET_VMS }, (_, i) => {
+    const memoryMiB = rng.pick([4096, 8192, 16384]);
+    return {
+      vmid: 9000 + i,
+      node: nodes[(i * 7) % FLEET_NODES]!.name,
+      name: `vm-${9000 + i}`,
+      cores: rng.pick([2, 4, 8]),
+      memoryMiB,
+      diskGiB: rng.pick([32, 64, 128]),
+      status: i % 10 === 9 ? 'stopped' : 'running',
+      tags: ['vm'],
+      workload: {
+        profile: 'steady',
+        cpu: Math.round(rng.next() * 30) / 100,
+        memMiB: Math.round(memoryMiB * 0.7),
+      },
+    };
+  });
   return {
     name: 'fleet-large',
     clusterName: 'fleet',
@@ -52,6 +72,7 @@ export function fleetLarge(seed: number): ScenarioSpec {
     pools: teams.map((poolid) => ({ poolid, comment: `team ${poolid}` })),
     managedRange: { min: 10000, max: 19999 },
     containers,
+    vms,
   };
 }
 

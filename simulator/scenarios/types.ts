@@ -64,7 +64,47 @@ export interface TokenSpec {
   id: string;
   secret: string;
   role: Role;
+  /**
+   * Privilege separation (PVE's default for new tokens, so the default here): the token gets its
+   * own role intersected with its user's privileges. Off: the token has exactly its user's.
+   */
+  privsep?: boolean;
 }
+
+/** An unmanaged QEMU VM: listed, readable and counted in node load; pve-sim does not run its tasks. */
+export interface VmSpec {
+  vmid: number;
+  node: string;
+  name: string;
+  cores: number;
+  memoryMiB: number;
+  diskGiB: number;
+  storage?: string;
+  status: 'running' | 'stopped';
+  tags?: string[];
+  pool?: string;
+  ha?: boolean;
+  workload?: WorkloadSpec;
+}
+
+/** A PVE 9 HA rule (/etc/pve/ha/rules.cfg). */
+export type HaRuleSpec =
+  | {
+      type: 'node-affinity';
+      rule: string;
+      resources: string[];
+      /** node or node:priority entries. */
+      nodes: string[];
+      strict?: boolean;
+      comment?: string;
+    }
+  | {
+      type: 'resource-affinity';
+      rule: string;
+      resources: string[];
+      affinity: 'positive' | 'negative';
+      comment?: string;
+    };
 
 export interface ScenarioSpec {
   name: string;
@@ -78,6 +118,10 @@ export interface ScenarioSpec {
   templates: TemplateSpec[];
   pools: Array<{ poolid: string; comment?: string }>;
   containers: ContainerSpec[];
+  /** QEMU VMs beside the containers (none when absent). */
+  vms?: VmSpec[];
+  /** HA rules (none when absent). */
+  haRules?: HaRuleSpec[];
   /** The vmid range the orchestrator manages in this scenario (information for tools and tests). */
   managedRange?: { min: number; max: number };
   /** Admin-API faults active from the start. */

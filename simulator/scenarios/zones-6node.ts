@@ -1,5 +1,6 @@
 // zones-6node: three failure zones of two nodes each, pools dns, mail and web whose members are
-// placed unevenly (work for a spreading policy), on top of unmanaged infrastructure containers.
+// placed unevenly (work for a spreading policy), on top of unmanaged infrastructure containers and
+// QEMU VMs (one HA-managed, held in zone c by an HA rule).
 import { DEFAULT_EPOCH, TEMPLATES, localStorages, standardAccess } from './common.js';
 import type { ContainerSpec, NodeSpec, ScenarioSpec } from './types.js';
 
@@ -95,6 +96,49 @@ export function zones6node(seed: number): ScenarioSpec {
         diskGiB: 100,
         status: 'running',
         workload: { profile: 'leak', cpu: 0.4, memMiB: 3000, leakMiBPerHour: 400 },
+      },
+    ],
+    vms: [
+      {
+        vmid: 400,
+        node: 'pve-b2',
+        name: 'win-dc',
+        cores: 4,
+        memoryMiB: 8192,
+        diskGiB: 80,
+        status: 'running',
+        tags: ['infra'],
+        workload: { profile: 'steady', cpu: 0.1, memMiB: 6000 },
+      },
+      {
+        vmid: 401,
+        node: 'pve-c1',
+        name: 'gitlab',
+        cores: 8,
+        memoryMiB: 16384,
+        diskGiB: 200,
+        storage: 'ceph-ct',
+        status: 'running',
+        ha: true,
+        workload: { profile: 'diurnal', cpu: 0.15, peakCpu: 0.5, memMiB: 11000, peakMemMiB: 14000 },
+      },
+      {
+        vmid: 402,
+        node: 'pve-a2',
+        name: 'old-build',
+        cores: 2,
+        memoryMiB: 4096,
+        diskGiB: 40,
+        status: 'stopped',
+      },
+    ],
+    haRules: [
+      {
+        type: 'node-affinity',
+        rule: 'gitlab-in-zone-c',
+        resources: ['vm:401'],
+        nodes: ['pve-c1:2', 'pve-c2:1'],
+        comment: 'gitlab stays next to its storage',
       },
     ],
   };

@@ -99,12 +99,24 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that went away (`status | head`) ends the output, not the command with a crash.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
   const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
   });
   // Exit now rather than when the event loop drains: a lingering gRPC or HTTP handle must not keep
-  // a finished command alive. Writes to pipes and files are synchronous on the platforms we run on.
+  // a finished command alive. But first let stdout and stderr flush: a write to a pipe can still be
+  // queued (`status --json` on fleet-large is 400 KB), and exiting would cut it off at 64 KiB.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
+}
+
+/** Resolves once everything written to the stream so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
 }

@@ -280,4 +280,30 @@ describe('the state file', () => {
       await second.stop();
     }
   });
+
+  it('keeps VMs as VMs across a restart', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'pve-sim-')), 'state.json');
+    const opts = {
+      scenario: 'zones-6node',
+      port: 0,
+      clock: { mode: 'manual' as const },
+      dataDir: TEST_DATA_DIR,
+      quiet: true,
+      stateFile,
+    };
+    const first = await startSimulator(opts);
+    const before = (await tokenApi(first).cluster.resources.$get({ type: 'vm' })) as Row[];
+    await first.stop();
+    const second = await startSimulator(opts);
+    try {
+      const after = (await tokenApi(second).cluster.resources.$get({ type: 'vm' })) as Row[];
+      const vms = (rows: Row[]): unknown[] =>
+        rows.filter((r) => r.type === 'qemu').map((r) => [r.id, r.node, r.status]);
+      expect(vms(after)).toEqual(vms(before));
+      expect(vms(after)).toHaveLength(3);
+      expect((await tokenApi(second).nodes.$('pve-c1').qemu.$(401).config.$get()).name).toBe('gitlab');
+    } finally {
+      await second.stop();
+    }
+  });
 });

@@ -52,7 +52,7 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
     expect(st.memory.used).toBeGreaterThan(0);
     await sim.advance(180);
     const rrd = (await api.nodes.$('srv-px1').rrddata.$get({ timeframe: 'hour' })) as Row[];
-    expect(rrd).toHaveLength(70);
+    expect(rrd).toHaveLength(60);
     expect(rrd.filter((p) => typeof p.cpu === 'number').length).toBeGreaterThanOrEqual(3);
   });
 
@@ -182,7 +182,7 @@ describe.each(['token', 'ticket'] as const)('proxmox-api client with %s auth ove
       .$('srv-px1')
       .lxc.$(1400)
       .rrddata.$get({ timeframe: 'hour', cf: 'AVERAGE' })) as Row[];
-    expect(rrd).toHaveLength(70);
+    expect(rrd).toHaveLength(60);
     const last = rrd.filter((p) => p.mem !== undefined).at(-1);
     expect(last).toMatchObject({ maxmem: 512 * 1024 ** 2, maxcpu: 2 });
     expect(await api.cluster.ha.resources.$get()).toEqual([]);

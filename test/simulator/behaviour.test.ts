@@ -144,6 +144,50 @@ describe('with a manual clock', () => {
   });
 });
 
+describe('rrd history as PVE 9 lays it out', () => {
+  let sim: RunningSim;
+  let api: Proxmox.Api;
+  beforeAll(async () => {
+    sim = await startManualLab();
+    api = tokenApi(sim);
+    await sim.advance(2 * 3600 + 30);
+  });
+  afterAll(async () => sim.stop());
+
+  it('answers each time frame with PVE 9 points and step, ending at the current step', async () => {
+    const now = (await admin<{ now: number }>(sim, 'GET', '/clock')).now / 1000;
+    const frames = {
+      hour: [60, 60],
+      day: [1440, 60],
+      week: [336, 1800],
+      month: [1440, 1800],
+      year: [1440, 21600],
+      decade: [570, 604800],
+    } as const;
+    for (const [timeframe, [points, step]] of Object.entries(frames)) {
+      const rrd = (await api.nodes.$('srv-px1').rrddata.$get({ timeframe: timeframe as 'hour' })) as Row[];
+      expect([timeframe, rrd.length]).toEqual([timeframe, points]);
+      expect([timeframe, Number(rrd[1]!.time) - Number(rrd[0]!.time)]).toEqual([timeframe, step]);
+      expect([timeframe, rrd.at(-1)!.time]).toEqual([timeframe, Math.floor(now / step) * step]);
+    }
+  });
+
+  it('keeps a full day at one-minute resolution, and shows only finished intervals', async () => {
+    const day = (await api.nodes.$('srv-px1').lxc.$(1400).rrddata.$get({ timeframe: 'day' })) as Row[];
+    // Two hours and 30 s into the scenario: 120 finished minutes, the running one not yet shown.
+    expect(day.filter((p) => p.cpu !== undefined).length).toBe(120);
+    expect(day.at(-1)!.cpu).toBeDefined();
+    const week = (await api.nodes.$('srv-px1').lxc.$(1400).rrddata.$get({ timeframe: 'week' })) as Row[];
+    expect(week.filter((p) => p.cpu !== undefined).length).toBe(4);
+  });
+
+  it('has no decade frame for guests, as in the 9.1 schema', async () => {
+    const res = await raw(sim, 'GET', '/nodes/srv-px1/lxc/1400/rrddata?timeframe=decade');
+    expect(res.status).toBe(400);
+    expect(res.json?.errors?.timeframe).toMatch(/value 'decade' does not have a value in the enumeration/);
+  });
+});
+
 describe('with a realtime clock', () => {
   it('runs simulated time at the speed factor, so tasks finish without advancing by hand', async () => {
     const sim = await startSimulator({

@@ -215,9 +215,9 @@ describe('parameter verification follows the schema rules with PVE texts', () =>
 
   it('answers 501 for methods pve-sim does not implement', async () => {
     expectPveError(
-      await raw(sim, 'GET', '/nodes/srv-px1/qemu'),
+      await raw(sim, 'GET', '/nodes/srv-px1/network'),
       501,
-      "Method 'GET /nodes/srv-px1/qemu' not implemented",
+      "Method 'GET /nodes/srv-px1/network' not implemented",
     );
     expectPveError(await raw(sim, 'POST', '/version'), 501, "Method 'POST /version' not implemented");
   });

@@ -32,8 +32,15 @@ function connect(extra: Record<string, unknown> = {}): PveClient {
   return client;
 }
 
-function asUser(username: string, password: string): PveClient {
-  const client = createPveClient({ host: sim.host, port: sim.port, username, password, caFile: sim.caFile });
+function asUser(username: string, password: string, realm?: string): PveClient {
+  const client = createPveClient({
+    host: sim.host,
+    port: sim.port,
+    username,
+    password,
+    caFile: sim.caFile,
+    ...(realm === undefined ? {} : { realm }),
+  });
   clients.push(client);
   return client;
 }
@@ -104,6 +111,19 @@ describe('trust and authentication', () => {
     const config = await client.containerConfig('srv-px1', 1400);
     await client.updateConfig('srv-px1', 1400, { description: 'ticket auth' }, config.digest);
     expect((await client.containerConfig('srv-px1', 1400)).description).toBe('ticket auth');
+  });
+
+  it('logs in as PVE expects whichever way the config names the user and realm', async () => {
+    // pve-sim, as PVE, appends any realm it is sent: the client must send only user@realm.
+    for (const [username, realm] of [
+      ['root', 'pam'],
+      ['root@pam', 'pam'],
+      ['root', undefined],
+    ] as const)
+      expect(
+        (await asUser(username, sim.user.password, realm).version()).release,
+        `${username} ${realm}`,
+      ).toBe('9.1');
   });
 
   it('reports a wrong password as unauthorized without echoing it', async () => {

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SCHEMA } from '../../simulator/http/server.js';
 import type { RunningSim } from '../../simulator/index.js';
-import { admin, raw, startManualLab } from './support/client.js';
+import { startSimulator } from '../../simulator/index.js';
+import { TEST_DATA_DIR, admin, raw, startManualLab } from './support/client.js';
 import { checkReturn, type ReturnSchema } from './support/return-schema.js';
 
 const RETURNS = JSON.parse(
@@ -31,6 +32,15 @@ const EXTRAS: Record<string, Record<string, string[]>> = {
   'POST /access/ticket': { $: ['cap'] },
   'GET /cluster/ha/resources': { '$[]': ['type', 'state', 'max_relocate', 'max_restart'] },
   'GET /nodes/{node}/storage/{storage}/content': { '$[]': ['content'] },
+  'GET /cluster/ha/rules': {
+    '$[]': ['type', 'resources', 'nodes', 'strict', 'affinity', 'comment', 'order', 'digest'],
+  },
+  'GET /storage': {
+    '$[]': ['type', 'content', 'digest', 'shared', 'nodes', 'path', 'vgname', 'thinpool', 'pool'],
+  },
+  'GET /nodes/{node}/qemu': { '$[]': ['disk'] },
+  'GET /nodes/{node}/qemu/{vmid}/status/current': { $: ['disk'] },
+  'GET /nodes/{node}/qemu/{vmid}/snapshot': { '$[]': ['digest', 'running'] },
   'GET /pools/{poolid}': {
     '$.members[]': [
       'name',
@@ -62,14 +72,21 @@ const EXTRAS: Record<string, Record<string, string[]>> = {
 const WIRE_OVERRIDES: Record<string, ReturnSchema> = { 'GET /cluster/nextid': { type: 'string' } };
 
 let sim: RunningSim;
+/** zones-6node, for what lab-2node lacks: QEMU VMs and an HA rule. */
+let zones: RunningSim;
 const answers = new Map<string, unknown>();
 
-async function call(key: string, path: string, form?: Record<string, string | number>): Promise<void> {
+async function call(
+  key: string,
+  path: string,
+  form?: Record<string, string | number>,
+  on: RunningSim = sim,
+): Promise<void> {
   const method = key.split(' ')[0]!;
   const res =
     method === 'POST' && path === '/access/ticket'
-      ? await raw(sim, method, path, { form, noAuth: true })
-      : await raw(sim, method, path, { form });
+      ? await raw(on, method, path, { form, noAuth: true })
+      : await raw(on, method, path, { form });
   if (res.status !== 200) throw new Error(`${key} (${path}) answered ${res.status} ${res.reason}`);
   answers.set(key, res.json?.data);
 }
@@ -80,6 +97,39 @@ beforeAll(async () => {
   const CT = '/nodes/srv-px1/lxc/1400';
   await call('POST /access/ticket', '/access/ticket', { username: 'root@pam', password: sim.user.password });
   await call('GET /version', '/version');
+  await call('GET /access/permissions', '/access/permissions');
+  await call('GET /access/domains', '/access/domains');
+  await call('GET /access/users', '/access/users?full=1');
+  await call('GET /access/acl', '/access/acl');
+  await call('GET /access/roles', '/access/roles');
+  await call('GET /storage', '/storage');
+  await call('GET /cluster/options', '/cluster/options');
+  await call('GET /cluster/backup', '/cluster/backup');
+  await call('GET /cluster/replication', '/cluster/replication');
+  await call('GET /nodes/{node}/version', '/nodes/srv-px1/version');
+  await call('GET /nodes/{node}/time', '/nodes/srv-px1/time');
+  await call('GET /nodes/{node}/dns', '/nodes/srv-px1/dns');
+  await call('GET /nodes/{node}/netstat', '/nodes/srv-px1/netstat');
+  await call('GET /nodes/{node}/subscription', '/nodes/srv-px1/subscription');
+  await call('GET /nodes/{node}/lxc/{vmid}/interfaces', '/nodes/srv-px1/lxc/1400/interfaces');
+  await call('GET /nodes/{node}/storage/{storage}/status', '/nodes/srv-px1/storage/local-lvm/status');
+  await call('GET /nodes/{node}/lxc/{vmid}/pending', '/nodes/srv-px1/lxc/1400/pending');
+  zones = await startSimulator({
+    scenario: 'zones-6node',
+    port: 0,
+    clock: { mode: 'manual' },
+    dataDir: TEST_DATA_DIR,
+    quiet: true,
+  });
+  await zones.advance(300);
+  const VM = '/nodes/pve-c1/qemu/401';
+  await call('GET /cluster/ha/rules', '/cluster/ha/rules', undefined, zones);
+  await call('GET /nodes/{node}/qemu', '/nodes/pve-c1/qemu', undefined, zones);
+  await call('GET /nodes/{node}/qemu/{vmid}/status/current', `${VM}/status/current`, undefined, zones);
+  await call('GET /nodes/{node}/qemu/{vmid}/config', `${VM}/config`, undefined, zones);
+  await call('GET /nodes/{node}/qemu/{vmid}/pending', `${VM}/pending`, undefined, zones);
+  await call('GET /nodes/{node}/qemu/{vmid}/rrddata', `${VM}/rrddata?timeframe=hour`, undefined, zones);
+  await call('GET /nodes/{node}/qemu/{vmid}/snapshot', `${VM}/snapshot`, undefined, zones);
   await call('GET /cluster/status', '/cluster/status');
   await call('GET /cluster/resources', '/cluster/resources');
   await call('GET /cluster/nextid', '/cluster/nextid');
@@ -130,6 +180,8 @@ beforeAll(async () => {
   });
   await sim.advance(10);
   await call('GET /cluster/ha/resources', '/cluster/ha/resources');
+  await call('GET /cluster/ha/resources/{sid}', '/cluster/ha/resources/ct:1480');
+  await call('GET /cluster/ha/status/current', '/cluster/ha/status/current');
   await call('DELETE /nodes/{node}/lxc/{vmid}', '/nodes/srv-px2/lxc/1403');
   await call('POST /pools', '/pools', { poolid: 'conf', comment: 'c' });
   await call('PUT /pools', '/pools', { poolid: 'conf', vms: '101', 'allow-move': 1 });
@@ -142,7 +194,10 @@ beforeAll(async () => {
   await call('DELETE /pools/{poolid}', '/pools/conf2');
   await admin(sim, 'GET', '/state');
 });
-afterAll(async () => sim.stop());
+afterAll(async () => {
+  await sim.stop();
+  await zones?.stop();
+});
 
 describe('answers match the official return schema', () => {
   it('covers every implemented method', () => {
@@ -157,6 +212,13 @@ describe('answers match the official return schema', () => {
   it.each(Object.keys(RETURNS['8.4']))('%s carries what PVE 8.4 clients require', (key) => {
     const schema = WIRE_OVERRIDES[key] ?? RETURNS['8.4'][key]!;
     expect(checkReturn(answers.get(key), schema, { strict: false })).toEqual([]);
+  });
+
+  it('GET /cluster/resources with QEMU VMs (zones-6node) matches the PVE 9.1 schema too', async () => {
+    const res = await raw(zones, 'GET', '/cluster/resources');
+    const data = res.json?.data as Array<{ type: string }>;
+    expect(data.filter((r) => r.type === 'qemu')).toHaveLength(3);
+    expect(checkReturn(data, RETURNS['9.1']['GET /cluster/resources']!, { strict: true })).toEqual([]);
   });
 
   it('returns UPIDs for every task-starting method', () => {

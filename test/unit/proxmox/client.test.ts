@@ -258,6 +258,8 @@ describe('ticket authentication', () => {
     expect(logins()).toBe(1);
     const login = requests.find((r) => r.url.pathname.endsWith('/access/ticket'));
     expect(login?.body.get('username')).toBe('root@pam');
+    // PVE appends a realm it is sent to the user name (root@pam@pam): the realm travels only inside it.
+    expect(login?.body.has('realm')).toBe(false);
     const post = requests.find((r) => r.url.pathname.endsWith('/status/start'));
     expect(post?.headers.cookie).toBe(`PVEAuthCookie=${TICKET}1`);
     expect(post?.headers.csrfpreventiontoken).toBe(CSRF);
