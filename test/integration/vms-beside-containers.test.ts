@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createProxmoxActivities } from '../../activities/proxmox';
 import type { ClusterSnapshot, ManagedScope } from '../../src/domain';
-import type { ManagerPolicy } from '../../src/policy';
+import type { CoreSettings } from '../../src/policy';
 import type { ClusterResource } from '../../src/proxmox';
 import type { clusterManagerWorkflow } from '../../workflows/cluster-manager';
 import {
@@ -64,6 +64,7 @@ describe.each(SCENARIOS)('$scenario with VMs', ({ scenario, scope, vms, migrateP
       pve: sim.pve,
       scope: scope as ManagedScope,
       taskPollMs: 100,
+      vmidQuarantineMinutes: 10,
     });
     worker = await createTestWorker(env, { taskQueue, activities });
     running = worker.run();
@@ -108,24 +109,25 @@ describe.each(SCENARIOS)('$scenario with VMs', ({ scenario, scope, vms, migrateP
   });
 
   it('the manager acts on containers only, on node figures that include the VMs', async () => {
-    const policy: ManagerPolicy = {
+    const settings: CoreSettings = {
       scope: scope as ManagedScope,
       capacityBasis: 'allocated',
-      migratePercent,
-      dropPercent: 100,
-      migrateChoice: 'best-fit',
-      dropMode: 'stop',
-      maxConcurrent: 2,
-      cooldownMs: 60_000,
       admissionShare: 0.9,
+      cpuShare: 0.9,
+      maxConcurrent: 2,
+      maxPerNode: 2,
+      maxPerKind: {},
+      cooldownMs: 60_000,
+      drainedNodes: [],
     };
+    const rules = { lab: { migratePercent, dropPercent: 100, migrateChoice: 'best-fit', dropMode: 'stop' } };
     const cluster = `vms-${scenario}-${Date.now() % 100_000}`;
     const handle: WorkflowHandle<typeof clusterManagerWorkflow> = await env.client.workflow.start(
       'clusterManagerWorkflow',
       {
         taskQueue,
         workflowId: clusterManagerWorkflowId(cluster),
-        args: [{ cluster, policy, automation: 'auto', cycleSeconds: 1, seed: 3 }],
+        args: [{ cluster, settings, rules, automation: 'auto', cycleSeconds: 1, seed: 3 }],
       },
     );
     try {
@@ -134,12 +136,12 @@ describe.each(SCENARIOS)('$scenario with VMs', ({ scenario, scope, vms, migrateP
         async () => {
           await sim.admin('POST', '/_sim/clock/advance', { seconds: 2 });
           const st: ManagerState = await handle.query(managerStatusQuery);
-          return st.decisions.length > 0 ? st : undefined;
+          return st.core.decisions.length > 0 ? st : undefined;
         },
         90_000,
       );
       expect(
-        state.decisions
+        state.core.decisions
           .flatMap((d) => ('vmid' in d.action ? [d.action.vmid] : []))
           .filter((v) => (vms as readonly number[]).includes(v)),
       ).toEqual([]);
