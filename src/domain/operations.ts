@@ -20,6 +20,16 @@ export function isOwnedBy(description: string, owner: string): boolean {
   return description.split('\n').includes(ownerMarker(owner));
 }
 
+/**
+ * What tells one container from another that later gets the same vmid (PVE hands out freed ids
+ * again): the owner marker a provision wrote, else the hostname. Both survive migrate, scale,
+ * snapshot and stop; a saga records it at preflight and treats another identity as another container.
+ */
+export function containerIdentity(description: string, hostname: string): string {
+  const marker = description.split('\n').find((line) => line.startsWith(ownerMarker('')));
+  return marker ?? `hostname: ${hostname}`;
+}
+
 /** One operation per container at a time: every saga on a container runs under this id. */
 export function containerOperationId(cluster: string, vmid: number): string {
   return `ct-${cluster}-${vmid}`;

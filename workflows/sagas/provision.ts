@@ -6,7 +6,6 @@ import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/w
 import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
-import { InFlight } from './common';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 /** How many taken ids one run skips before it gives up (each skip means another creator won a race). */
@@ -24,16 +23,16 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   const saga: Saga = new Saga('provision', null, node);
 
   saga.at('preflight', `${input.memoryMiB} MiB on ${node}`);
-  const snapshot = await reads.observeCluster();
-  const target = snapshot.nodes.find((n) => n.name === node);
+  // Only the target node comes back from the cluster read, not the whole fleet.
+  const slice = await saga.preflight(() => reads.inspectCluster({ vmid: 0, nodes: [node] }));
+  const target = slice.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);
 
-  // The id this run is creating, and the task it waits on, for the compensation.
+  // The id this run is creating, for the compensation (the saga itself lets its task end first).
   let candidate: number | null = null;
-  const inFlight = new InFlight();
 
-  const vmid = await saga.run(
+  const vmid = await saga.runFor(
     async () => {
       const skip: number[] = [];
       for (;;) {
@@ -64,39 +63,39 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
     async () => {
       const id = candidate;
       if (id === null) return 'nothing was created';
-      // A create still in flight (the saga was cancelled) must end before its container can go.
-      await inFlight.settle();
-      const now = await compensations.readContainer({ vmid: id });
+      const now = await compensations.readContainer({ vmid: id, near: [node] });
       if (!now) return `CT ${id} was not created`;
       if (!ownedBy(now, owner)) return `vmid ${id} belongs to another creator; left alone`;
       if (now.status === 'running') await saga.task(compensations.requestStop({ node: now.node, vmid: id }));
-      await saga.task(compensations.requestDestroy({ vmid: id }));
-      if (await compensations.readContainer({ vmid: id })) {
+      await saga.task(compensations.requestDestroy({ vmid: id, near: [now.node] }));
+      if (await compensations.readContainer({ vmid: id, near: [node] })) {
         throw verificationFailure(`CT ${id} still exists after its destroy`);
       }
       return `CT ${id} stopped and destroyed`;
     },
   );
+  // runFor gives no value only when a goal check let it succeed; provision has none.
+  if (vmid === undefined) throw verificationFailure('provision ended without a container');
   return { ...saga.succeed(node, `CT ${vmid} created on ${node}${input.start ? ', running' : ''}`), vmid };
 
   /** Creates, starts and verifies CT `id`; false when the id turned out to be another creator's. */
   async function createOwned(id: number): Promise<boolean> {
     try {
-      await inFlight.run(requests.requestCreate({ node, spec: createSpec(input, id), owner }));
+      await saga.task(requests.requestCreate({ node, spec: createSpec(input, id), owner }));
     } catch (err) {
       if (failureTypeOf(err) === 'VmidTaken') return false;
       throw err;
     }
     // requestCreate adopts any create in flight for the id, whoever started it: only the owner
     // marker tells whether the container that came out of it is ours.
-    const made = await reads.readContainer({ vmid: id });
+    const made = await reads.readContainer({ vmid: id, near: [node] });
     if (!made || !ownedBy(made, owner)) return false;
     if (input.start) {
       saga.at('start', `CT ${id} on ${node}`);
-      await inFlight.run(requests.requestStart({ node, vmid: id }));
+      await saga.task(requests.requestStart({ node, vmid: id }));
     }
     saga.at('verify');
-    checkCreated(await reads.readContainer({ vmid: id }), input, id, node, owner);
+    checkCreated(await reads.readContainer({ vmid: id, near: [node] }), input, id, node, owner);
     return true;
   }
 }
