@@ -101,7 +101,8 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
 
   /**
    * Where the CT is: the nodes the saga expects it on are asked first (one small config read each,
-   * whose answer comes back too), and only when it is on none of them is the whole cluster read.
+   * whose answer comes back too), and only when it is on none of them is the whole cluster read. A
+   * node that does not answer is passed over: the CT may well be on the next one.
    */
   async function locateNear(
     vmid: number,
@@ -111,7 +112,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       try {
         return { node, config: await pve.containerConfig(node, vmid) };
       } catch (err) {
-        if (!(isPveError(err) && err.kind === 'not-found')) throw err;
+        if (!(isPveError(err) && (err.kind === 'not-found' || err.kind === 'node-unreachable'))) throw err;
       }
     }
     const node = await locate(vmid);
