@@ -481,19 +481,16 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     async awaitTask(input: { node: string; upid: string }): Promise<{ exitstatus: string }> {
       const ctx = Context.current();
       return asActivity(async () => {
-        try {
-          const finished = await waitForTask(pve, input.node, input.upid, {
-            pollMs: deps.taskPollMs ?? 1000,
-            signal: ctx.cancellationSignal,
-            onProgress: (s, lastLogLine) =>
-              ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
-          });
-          return { exitstatus: finished.exitstatus };
-        } catch (err) {
+        const finished = await waitForTask(pve, input.node, input.upid, {
+          pollMs: deps.taskPollMs ?? 1000,
+          signal: ctx.cancellationSignal,
+          onProgress: (s, lastLogLine) => ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
+        }).catch((err: unknown) => {
           const goal = powerGoalOf(input.upid);
           if (goal && holds(err, goal)) return { exitstatus: 'OK (goal already held)' };
           throw err;
-        }
+        });
+        return { exitstatus: finished.exitstatus };
       });
     },
   };
