@@ -221,7 +221,11 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
           liveMaxmemBytes: current.maxmem ?? 0,
           liveCpus: current.cpus ?? 0,
           description: config.description ?? '',
-          identity: containerIdentity(config.description ?? '', config.hostname ?? ''),
+          identity: containerIdentity(
+            config.description ?? '',
+            config.hostname ?? '',
+            configText(config.net0),
+          ),
         };
       });
     },
@@ -358,7 +362,10 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
           const config = found.config ?? (await pve.containerConfig(node, input.vmid));
           const active = await findActiveTask(pve, node, input.vmid, 'vzdestroy');
           if (active) return { node, upid: active.upid, note: 'adopted' };
-          if (containerIdentity(config.description ?? '', config.hostname ?? '') !== input.identity) {
+          if (
+            containerIdentity(config.description ?? '', config.hostname ?? '', configText(config.net0)) !==
+            input.identity
+          ) {
             return done('');
           }
         }
@@ -504,6 +511,11 @@ function powerGoalOf(upid: string): 'running' | 'stopped' | null {
   if (type === 'vzstart') return 'running';
   if (type === 'vzstop' || type === 'vzshutdown') return 'stopped';
   return null;
+}
+
+/** A config value as text (the schema keeps unknown keys such as net0 as they came). */
+function configText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 function markOf(tasks: readonly { upid: string; starttime: number }[]): TaskMark {
