@@ -8,6 +8,7 @@ export const ActivityFailureType = {
   notManaged: 'NotManaged',
   vmidTaken: 'VmidTaken',
   containerMoved: 'ContainerMoved',
+  snapshotMissing: 'SnapshotMissing',
 } as const;
 
 export function refuse(type: string, message: string): ApplicationFailure {

@@ -4,22 +4,28 @@
 // nothing to do) and awaitTask waits for it while heartbeating.
 import { Context } from '@temporalio/activity';
 import {
+  containerIdentity,
   describeScope,
   encodeObservation,
   isManaged,
   isOwnedBy,
   ownerMarker,
+  type ContainerState,
   type Observation,
   type ContainerStatus,
   type ManagedScope,
+  type NodeState,
 } from '../src/domain';
 import {
   findActiveTask,
   isPveError,
   recentlyFreedVmids,
   splitTags,
+  parseUpid,
+  toClusterSnapshot,
   waitForTask,
   type ConfigChanges,
+  type ContainerConfig,
   type CreateContainerSpec,
   type PveClient,
   type Upid,
@@ -59,6 +65,23 @@ export interface ContainerFacts {
   liveMaxmemBytes: number;
   liveCpus: number;
   description: string;
+  /** containerIdentity(): tells this container from a later one with the same vmid. */
+  identity: string;
+}
+
+/**
+ * What a saga's preflight needs from the one full read of the cluster it makes: its container as
+ * /cluster/resources lists it (pool, tags, lock) and the nodes it names, not the whole fleet.
+ */
+export interface ClusterSlice {
+  container: ContainerState | null;
+  nodes: NodeState[];
+}
+
+/** The tasks of one type a container had on a node when a saga looked: a request adopts newer ones. */
+export interface TaskMark {
+  starttime: number;
+  upids: string[];
 }
 
 export interface CreateRequest {
@@ -108,6 +131,31 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     return guests.find((g) => g.vmid === vmid && g.type === 'lxc')?.node ?? null;
   }
 
+  /**
+   * Where the CT is: the nodes the saga expects it on are asked first (one small config read each,
+   * whose answer comes back too), and only when it is on none of them is the whole cluster read. A
+   * node that does not answer is passed over: the CT may well be on the next one.
+   */
+  async function locateNear(
+    vmid: number,
+    candidates: readonly string[],
+  ): Promise<{ node: string; config?: ContainerConfig } | null> {
+    for (const node of new Set(candidates.filter(Boolean))) {
+      try {
+        return { node, config: await pve.containerConfig(node, vmid) };
+      } catch (err) {
+        if (!(isPveError(err) && (err.kind === 'not-found' || err.kind === 'node-unreachable'))) throw err;
+      }
+    }
+    const node = await locate(vmid);
+    return node === null ? null : { node };
+  }
+
+  /** PVE said the goal already holds ("CT 1401 already running" asked to start, "not running" to stop). */
+  function holds(err: unknown, state: 'running' | 'stopped'): boolean {
+    return isPveError(err) && err.kind === 'already-in-state' && err.state === state;
+  }
+
   async function status(node: string, vmid: number): Promise<ContainerStatus> {
     return (await pve.containerStatus(node, vmid)).status;
   }
@@ -135,6 +183,31 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
 
   const done = (node: string): TaskRequest => ({ node, upid: null, note: 'already-done' });
 
+  /** The CT's tasks of `type` on `node`, running or ended, newest first. */
+  async function typedTasks(node: string, vmid: number, type: string) {
+    const tasks = await pve.tasks(node, { source: 'all', vmid, typefilter: type, limit: 20 });
+    return tasks
+      .filter((t) => t.type === type && t.id === String(vmid))
+      .sort((a, b) => b.starttime - a.starttime);
+  }
+
+  /** startOrAdopt for a power change: an "already in that state" answer mid-call is done too. */
+  async function ensurePower(
+    node: string,
+    vmid: number,
+    goal: 'running' | 'stopped',
+    type: string,
+    post: () => Promise<Upid>,
+  ): Promise<TaskRequest> {
+    if ((await status(node, vmid)) === goal) return done(node);
+    try {
+      return await startOrAdopt(node, vmid, type, post);
+    } catch (err) {
+      if (holds(err, goal)) return done(node);
+      throw err;
+    }
+  }
+
   return {
     /** The managed scope of this worker's configuration: what sagas check their container against. */
     async managedScope(): Promise<ManagedScope> {
@@ -146,13 +219,30 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       return asActivity(async () => encodeObservation(await pve.clusterSnapshot()));
     },
 
-    /** Where the CT is and how it runs; null when it does not exist. */
-    async readContainer(input: { vmid: number }): Promise<ContainerFacts | null> {
+    /**
+     * A saga's preflight read: one GET /cluster/resources, of which only the container and the nodes
+     * it needs come back (a snapshot of a 2,000-CT fleet would weigh ~500 KB in the saga's history).
+     */
+    async inspectCluster(input: { vmid: number; nodes: string[] }): Promise<ClusterSlice> {
       return asActivity(async () => {
-        const node = await locate(input.vmid);
-        if (node === null) return null;
+        const snapshot = toClusterSnapshot(await pve.clusterResources(), Date.now());
+        const container = snapshot.containers.find((c) => c.vmid === input.vmid) ?? null;
+        const wanted = new Set([...input.nodes, ...(container ? [container.node] : [])]);
+        return { container, nodes: snapshot.nodes.filter((n) => wanted.has(n.name)) };
+      });
+    },
+
+    /**
+     * Where the CT is and how it runs; null when it does not exist. `near`: the nodes it should be
+     * on, asked first, so a saga does not read the whole cluster to find its own container.
+     */
+    async readContainer(input: { vmid: number; near?: string[] }): Promise<ContainerFacts | null> {
+      return asActivity(async () => {
+        const found = await locateNear(input.vmid, input.near ?? []);
+        if (found === null) return null;
+        const { node } = found;
         const [config, current] = await Promise.all([
-          pve.containerConfig(node, input.vmid),
+          found.config ?? pve.containerConfig(node, input.vmid),
           pve.containerStatus(node, input.vmid),
         ]);
         return {
@@ -168,6 +258,11 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
           liveMaxmemBytes: current.maxmem ?? 0,
           liveCpus: current.cpus ?? 0,
           description: config.description ?? '',
+          identity: containerIdentity(
+            config.description ?? '',
+            config.hostname ?? '',
+            configText(config.net0),
+          ),
         };
       });
     },
@@ -194,47 +289,52 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       timeoutSeconds: number;
     }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
-      return asActivity(async () => {
-        if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
-        return startOrAdopt(input.node, input.vmid, 'vzshutdown', () =>
+      return asActivity(() =>
+        ensurePower(input.node, input.vmid, 'stopped', 'vzshutdown', () =>
           pve.shutdownContainer(input.node, input.vmid, { timeout: input.timeoutSeconds }),
-        );
-      });
+        ),
+      );
     },
 
     async requestStop(input: { node: string; vmid: number }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
-      return asActivity(async () => {
-        if ((await status(input.node, input.vmid)) === 'stopped') return done(input.node);
-        return startOrAdopt(input.node, input.vmid, 'vzstop', () =>
+      return asActivity(() =>
+        ensurePower(input.node, input.vmid, 'stopped', 'vzstop', () =>
           pve.stopContainer(input.node, input.vmid),
-        );
-      });
+        ),
+      );
     },
 
     async requestStart(input: { node: string; vmid: number }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
-      return asActivity(async () => {
-        if ((await status(input.node, input.vmid)) === 'running') return done(input.node);
-        return startOrAdopt(input.node, input.vmid, 'vzstart', () =>
+      return asActivity(() =>
+        ensurePower(input.node, input.vmid, 'running', 'vzstart', () =>
           pve.startContainer(input.node, input.vmid),
-        );
-      });
+        ),
+      );
+    },
+
+    /** The CT's `type` tasks on `node` as they are now; see requestMigration's `after`. */
+    async markTasks(input: { node: string; vmid: number; type: string }): Promise<TaskMark> {
+      return asActivity(async () => markOf(await typedTasks(input.node, input.vmid, input.type)));
     },
 
     /**
      * Offline migration (or PVE's restart mode) from `from` to `to`. Already on `to`: done. On neither:
-     * the CT moved under us, which the saga must not paper over.
+     * the CT moved under us, which the saga must not paper over. `after` (markTasks before the first
+     * attempt): a vzmigrate newer than it is this request's own, running or ended, so an answer lost
+     * before a migration that then failed never leads to a second migration.
      */
     async requestMigration(input: {
       vmid: number;
       from: string;
       to: string;
       restart?: boolean;
+      after?: TaskMark;
     }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
       return asActivity(async () => {
-        const node = await locate(input.vmid);
+        const node = (await locateNear(input.vmid, [input.from, input.to]))?.node ?? null;
         if (node === input.to) {
           const active = await findActiveTask(pve, input.from, input.vmid, 'vzmigrate');
           return active ? { node: input.from, upid: active.upid, note: 'adopted' } : done(input.to);
@@ -244,6 +344,15 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
             ActivityFailureType.containerMoved,
             `CT ${input.vmid} is ${node === null ? 'gone' : `on ${node}`}, expected on ${input.from} or ${input.to}`,
           );
+        }
+        if (input.after) {
+          const mark = input.after;
+          const ours = (await typedTasks(input.from, input.vmid, 'vzmigrate')).find(
+            (t) =>
+              t.starttime > mark.starttime ||
+              (t.starttime === mark.starttime && !mark.upids.includes(t.upid)),
+          );
+          if (ours) return { node: input.from, upid: ours.upid, note: 'adopted' };
         }
         return startOrAdopt(input.from, input.vmid, 'vzmigrate', () =>
           pve.migrateContainer(input.from, input.vmid, { target: input.to, restart: input.restart }),
@@ -291,11 +400,27 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       });
     },
 
-    async requestDestroy(input: { vmid: number }): Promise<TaskRequest> {
+    /**
+     * Destroys the CT with its disks. `identity`: the container the saga owns; a CT that took its
+     * vmid since (ours is gone, someone created another) is not ours to destroy: done.
+     */
+    async requestDestroy(input: { vmid: number; near?: string[]; identity?: string }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
       return asActivity(async () => {
-        const node = await locate(input.vmid);
-        if (node === null) return done('');
+        const found = await locateNear(input.vmid, input.near ?? []);
+        if (found === null) return done('');
+        const { node } = found;
+        if (input.identity !== undefined) {
+          const config = found.config ?? (await pve.containerConfig(node, input.vmid));
+          const active = await findActiveTask(pve, node, input.vmid, 'vzdestroy');
+          if (active) return { node, upid: active.upid, note: 'adopted' };
+          if (
+            containerIdentity(config.description ?? '', config.hostname ?? '', configText(config.net0)) !==
+            input.identity
+          ) {
+            return done('');
+          }
+        }
         return startOrAdopt(node, input.vmid, 'vzdestroy', () =>
           pve.destroyContainer(node, input.vmid, { purge: true }),
         );
@@ -335,13 +460,52 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       );
     },
 
+    /**
+     * Rolls back to a snapshot. A rollback in flight is adopted; a snapshot that is gone is refused
+     * before anything is sent (PVE would only fail the task). Whether an earlier attempt's rollback
+     * already ran cannot be read back from PVE, and running it again is harmless: it restores the
+     * same snapshot.
+     */
     async requestRollback(input: { node: string; vmid: number; name: string }): Promise<TaskRequest> {
       await assertManaged(input.vmid);
-      return asActivity(() =>
-        startOrAdopt(input.node, input.vmid, 'vzrollback', () =>
+      return asActivity(async () => {
+        const active = await findActiveTask(pve, input.node, input.vmid, 'vzrollback');
+        if (active) return { node: input.node, upid: active.upid, note: 'adopted' };
+        const existing = await pve.snapshots(input.node, input.vmid);
+        if (!existing.some((s) => s.name === input.name)) {
+          throw refuse(
+            ActivityFailureType.snapshotMissing,
+            `CT ${input.vmid} has no snapshot named '${input.name}'`,
+          );
+        }
+        return startOrAdopt(input.node, input.vmid, 'vzrollback', () =>
           pve.rollbackSnapshot(input.node, input.vmid, input.name),
-        ),
-      );
+        );
+      });
+    },
+
+    /**
+     * Waits until the CT has no task running on any of `nodes` (a cancelled saga's last request may
+     * have started one the saga never heard of); the compensation acts only after that.
+     */
+    async awaitIdle(input: { vmid: number; nodes: string[] }): Promise<void> {
+      const ctx = Context.current();
+      return asActivity(async () => {
+        for (;;) {
+          let busy: { node: string; upid: string } | null = null;
+          for (const node of new Set(input.nodes.filter(Boolean))) {
+            const tasks = await pve.tasks(node, { source: 'active', vmid: input.vmid });
+            const running = tasks.find(
+              (t) => t.id === String(input.vmid) && (t.status ?? 'running').toLowerCase() === 'running',
+            );
+            if (running) busy = { node, upid: running.upid };
+          }
+          if (!busy) return;
+          ctx.heartbeat({ waitingFor: busy.upid });
+          await new Promise((r) => setTimeout(r, deps.taskPollMs ?? 1000));
+          ctx.cancellationSignal.throwIfAborted();
+        }
+      });
     },
 
     /**
@@ -368,7 +532,11 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       });
     },
 
-    /** Waits for a task to end, heartbeating its status and last log line; stops on cancellation. */
+    /**
+     * Waits for a task to end, heartbeating its status and last log line; stops on cancellation. A
+     * power task that ended "CT already running" / "not running" (someone else got there first)
+     * reached its goal: that is success, not a failure.
+     */
     async awaitTask(input: { node: string; upid: string }): Promise<{ exitstatus: string }> {
       const ctx = Context.current();
       return asActivity(async () => {
@@ -377,6 +545,10 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
           ...(deps.taskPollMaxMs !== undefined ? { maxPollMs: deps.taskPollMaxMs } : {}),
           signal: ctx.cancellationSignal,
           onProgress: (s, lastLogLine) => ctx.heartbeat({ upid: input.upid, status: s.status, lastLogLine }),
+        }).catch((err: unknown) => {
+          const goal = powerGoalOf(input.upid);
+          if (goal && holds(err, goal)) return { exitstatus: 'OK (goal already held)' };
+          throw err;
         });
         return { exitstatus: finished.exitstatus };
       });
@@ -385,3 +557,21 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
 }
 
 export type ProxmoxActivities = ReturnType<typeof createProxmoxActivities>;
+
+/** The run state a power task's UPID aims at (`...:vzstart:1401:...`), null for other tasks. */
+function powerGoalOf(upid: string): 'running' | 'stopped' | null {
+  const type = parseUpid(upid)?.type;
+  if (type === 'vzstart') return 'running';
+  if (type === 'vzstop' || type === 'vzshutdown') return 'stopped';
+  return null;
+}
+
+/** A config value as text (the schema keeps unknown keys such as net0 as they came). */
+function configText(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function markOf(tasks: readonly { upid: string; starttime: number }[]): TaskMark {
+  const starttime = Math.max(0, ...tasks.map((t) => t.starttime));
+  return { starttime, upids: tasks.filter((t) => t.starttime === starttime).map((t) => t.upid) };
+}

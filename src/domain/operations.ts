@@ -20,6 +20,19 @@ export function isOwnedBy(description: string, owner: string): boolean {
   return description.split('\n').includes(ownerMarker(owner));
 }
 
+/**
+ * What tells one container from another that later gets the same vmid (PVE hands out freed ids
+ * again): the owner marker a provision wrote, else the hostname, plus the MAC address PVE gave its
+ * first network device at creation (random per container on PVE) when it has one. All of them
+ * survive migrate, scale, snapshot and stop; a saga records the identity at preflight and treats
+ * another one as another container.
+ */
+export function containerIdentity(description: string, hostname: string, net0 = ''): string {
+  const marker = description.split('\n').find((line) => line.startsWith(ownerMarker('')));
+  const mac = /(?:^|,)hwaddr=([0-9A-Fa-f:]+)/.exec(net0)?.[1];
+  return `${marker ?? `hostname: ${hostname}`}${mac ? `, hwaddr ${mac.toUpperCase()}` : ''}`;
+}
+
 /** One operation per container at a time: every saga on a container runs under this id. */
 export function containerOperationId(cluster: string, vmid: number): string {
   return `ct-${cluster}-${vmid}`;

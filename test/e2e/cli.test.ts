@@ -264,8 +264,14 @@ describe('pve-autopilot container operations: other sagas and outcomes', () => {
   });
 
   it('a saga that cannot roll back needs attention: exit 4 and the link to look at', async () => {
-    // Every start fails: the one on the target, and the one compensation needs on the source.
-    await s.sim.admin('POST', '/_sim/faults', { taskType: 'vzstart', rate: 1 });
+    // The start on the target fails, and the move back is refused with a 403: a permission no
+    // retry can fix, so the compensation gives up at once (failed tasks alone it retries for minutes).
+    await s.sim.admin('POST', '/_sim/faults', { taskType: 'vzstart', times: 1 });
+    await s.sim.admin('POST', '/_sim/faults', {
+      method: 'POST',
+      path: '/nodes/srv-px2/lxc/1400/migrate',
+      status: 403,
+    });
     try {
       const run = await w.cli(['migrate', '1400', '--to', 'srv-px2']);
       expect(run.code).toBe(4);

@@ -5,6 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { createProxmoxActivities } from '../../activities/proxmox';
+import { sagaProgressQuery } from '../../workflows/sagas/saga';
 import type { ManagedScope, OperationResult } from '../../src/domain';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
 import { startTestSim, type TestSim } from './sim';
@@ -104,5 +105,39 @@ export async function ctView(sim: TestSim, vmid: number): Promise<CtView | null>
     cores: config.cores ?? 0,
     memory: config.memory ?? 0,
     swap: config.swap ?? 0,
+  };
+}
+
+/**
+ * Waits until the saga has logged `step`. Throws when the run ended (or `timeoutMs` passed) before
+ * it got there: a test that means to act at a step must not go on quietly after it.
+ */
+export async function waitForStep(handle: WorkflowHandle, step: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    // A query can fail while a killed worker's replacement picks the workflow up.
+    const progress = await handle.query(sagaProgressQuery).catch(() => null);
+    if (progress?.steps.includes(step)) return;
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') {
+      throw new Error(
+        `saga ended (${status.name}) before step ${step}; steps: ${progress?.steps.join(', ') ?? '?'}`,
+      );
+    }
+    if (Date.now() > until) throw new Error(`saga never reached step ${step}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The outcome search attributes a finished saga set: what the documented Web UI filters find. */
+export async function outcomeAttributes(
+  handle: WorkflowHandle,
+): Promise<{ status: string; outcome: string | undefined; needsAttention: boolean }> {
+  const d = await handle.describe();
+  const attrs = d.searchAttributes as Record<string, unknown[] | undefined>;
+  return {
+    status: d.status.name,
+    outcome: attrs.PveOutcome?.[0] as string | undefined,
+    needsAttention: attrs.PveNeedsAttention?.[0] === true,
   };
 }

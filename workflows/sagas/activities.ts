@@ -1,7 +1,7 @@
 // One activity proxy per timeout/retry profile, each with the reason for its numbers. Failures the
 // activities mark non-retryable (the Proxmox taxonomy, our own refusals) end retries at once anyway;
 // the lists below name them so the policy reads complete in the Web UI.
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { ProxmoxActivities } from '../../activities/proxmox';
 import { nonRetryableErrorTypes } from '../../src/domain';
 
@@ -9,7 +9,13 @@ import { nonRetryableErrorTypes } from '../../src/domain';
  * Final failure types: the Proxmox taxonomy's non-retryable kinds (credentials, missing things, bad
  * input, a task that ran and failed), and the activities' own refusals.
  */
-export const finalFailureTypes = [...nonRetryableErrorTypes, 'NotManaged', 'VmidTaken', 'ContainerMoved'];
+export const finalFailureTypes = [
+  ...nonRetryableErrorTypes,
+  'NotManaged',
+  'VmidTaken',
+  'ContainerMoved',
+  'SnapshotMissing',
+];
 
 // Reads and task requests: quick calls. Six attempts over about 30 s ride out a pveproxy restart or a
 // dropped connection; an API that stays broken longer fails the step, and the saga compensates.
@@ -27,12 +33,23 @@ const quick = {
 /** Reads of cluster and container state. */
 export const reads = proxyActivities<ProxmoxActivities>(quick);
 
-/** Requests that start a PVE task: ensure-style, so a retry after a lost answer adopts the task. */
-export const requests = proxyActivities<ProxmoxActivities>(quick);
+/**
+ * Requests that start a PVE task: ensure-style, so a retry after a lost answer adopts the task. A
+ * cancelled saga waits for the request in flight to finish: its POST may still start a task, and
+ * the compensation must not act before it knows.
+ */
+export const requests = proxyActivities<ProxmoxActivities>({
+  ...quick,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
 
-/** Config updates guarded by a digest: a stale digest means someone else changed it; the saga decides. */
+/**
+ * Config updates guarded by a digest. A stale digest means someone else changed the config since the
+ * saga read it: retrying the same digest cannot help, so it is final here and the saga re-reads.
+ */
 export const configUpdates = proxyActivities<ProxmoxActivities>({
   ...quick,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { ...quick.retry, nonRetryableErrorTypes: [...finalFailureTypes, 'PveStaleDigest'] },
 });
 
@@ -63,6 +80,7 @@ export const compensations = proxyActivities<ProxmoxActivities>({
     backoffCoefficient: 2,
     maximumInterval: '20 seconds',
     maximumAttempts: 12,
-    nonRetryableErrorTypes: finalFailureTypes,
+    // A stale digest is re-read by the saga (retrying the same digest cannot help).
+    nonRetryableErrorTypes: [...finalFailureTypes, 'PveStaleDigest'],
   },
 });

@@ -4,16 +4,9 @@
 // it is being created. Any failure stops and destroys what this run created, and never touches a
 // container it did not create.
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import {
-  isOwnedBy,
-  provisionInputSchema,
-  snapshotOf,
-  type OperationResult,
-  type ProvisionInput,
-} from '../../src/domain';
+import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionInput } from '../../src/domain';
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
-import { InFlight } from './common';
 import { provisionRefusal } from '../../src/policy/sizing';
 import { parseInput, Saga, verificationFailure } from './saga';
 
@@ -34,9 +27,12 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
   const saga: Saga = new Saga('provision', input.vmid ?? null, node);
 
   saga.at('preflight', `${input.memoryMiB} MiB on ${node}`);
-  const scope = input.vmid === undefined ? null : await reads.managedScope();
-  const snapshot = snapshotOf(await reads.observeCluster());
-  const target = snapshot.nodes.find((n) => n.name === node);
+  // Only the target node (and the vmid's holder, if any) come back from the cluster read.
+  const { slice, scope } = await saga.preflight(async () => ({
+    scope: input.vmid === undefined ? null : await reads.managedScope(),
+    slice: await reads.inspectCluster({ vmid: input.vmid ?? 0, nodes: [node] }),
+  }));
+  const target = slice.nodes.find((n) => n.name === node);
   if (!target) saga.refuse(`no such node '${node}'`);
   if (target.status !== 'online') saga.refuse(`node ${node} is ${target.status}`);
   const admission = provisionRefusal(target, input, input.admissionShare);
@@ -46,15 +42,14 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
     if (id < scope.vmidMin || id > scope.vmidMax) {
       saga.refuse(`vmid ${id} is outside the managed range ${scope.vmidMin}-${scope.vmidMax}`);
     }
-    const holder = snapshot.containers.find((c) => c.vmid === id);
+    const holder = slice.container;
     if (holder) saga.refuse(`vmid ${id} is taken by CT ${id} (${holder.name}) on ${holder.node}`);
   }
 
-  // The id this run is creating, and the task it waits on, for the compensation.
+  // The id this run is creating, for the compensation (the saga itself lets its task end first).
   let candidate: number | null = null;
-  const inFlight = new InFlight();
 
-  const vmid = await saga.run(
+  const vmid = await saga.runFor(
     async () => {
       if (input.vmid !== undefined) {
         candidate = input.vmid;
@@ -92,40 +87,40 @@ export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<O
     async () => {
       const id = candidate;
       if (id === null) return 'nothing was created';
-      // A create still in flight (the saga was cancelled) must end before its container can go.
-      await inFlight.settle();
-      const now = await compensations.readContainer({ vmid: id });
+      const now = await compensations.readContainer({ vmid: id, near: [node] });
       if (!now) return `CT ${id} was not created`;
       if (!ownedBy(now, owner)) return `vmid ${id} belongs to another creator; left alone`;
       if (now.status === 'running') await saga.task(compensations.requestStop({ node: now.node, vmid: id }));
-      await saga.task(compensations.requestDestroy({ vmid: id }));
-      if (await compensations.readContainer({ vmid: id })) {
+      await saga.task(compensations.requestDestroy({ vmid: id, near: [now.node] }));
+      if (await compensations.readContainer({ vmid: id, near: [node] })) {
         throw verificationFailure(`CT ${id} still exists after its destroy`);
       }
       return `CT ${id} stopped and destroyed`;
     },
   );
+  // runFor gives no value only when a goal check let it succeed; provision has none.
+  if (vmid === undefined) throw verificationFailure('provision ended without a container');
   if (vmid === null) saga.refuse(`vmid ${input.vmid ?? '?'} was taken by another creator meanwhile`);
   return { ...saga.succeed(node, `CT ${vmid} created on ${node}${input.start ? ', running' : ''}`), vmid };
 
   /** Creates, starts and verifies CT `id`; false when the id turned out to be another creator's. */
   async function createOwned(id: number): Promise<boolean> {
     try {
-      await inFlight.run(requests.requestCreate({ node, spec: createSpec(input, id), owner }));
+      await saga.task(requests.requestCreate({ node, spec: createSpec(input, id), owner }));
     } catch (err) {
       if (failureTypeOf(err) === 'VmidTaken') return false;
       throw err;
     }
     // requestCreate adopts any create in flight for the id, whoever started it: only the owner
     // marker tells whether the container that came out of it is ours.
-    const made = await reads.readContainer({ vmid: id });
+    const made = await reads.readContainer({ vmid: id, near: [node] });
     if (!made || !ownedBy(made, owner)) return false;
     if (input.start) {
       saga.at('start', `CT ${id} on ${node}`);
-      await inFlight.run(requests.requestStart({ node, vmid: id }));
+      await saga.task(requests.requestStart({ node, vmid: id }));
     }
     saga.at('verify');
-    checkCreated(await reads.readContainer({ vmid: id }), input, id, node, owner);
+    checkCreated(await reads.readContainer({ vmid: id, near: [node] }), input, id, node, owner);
     return true;
   }
 }

@@ -1,6 +1,6 @@
 // What every container saga shares: input validation, search attributes and UI details, the step
-// log, waiting on PVE tasks, and the way a saga ends (succeeded, refused, rolled back, or needs
-// attention). Compensation always runs outside cancellation.
+// log, waiting on PVE tasks, the identity of its container, and the way a saga ends (succeeded,
+// refused, rolled back, or needs attention). Compensation always runs outside cancellation.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -11,10 +11,11 @@ import {
   defineQuery,
   setHandler,
   log,
+  sleep,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { describeIssues, type OperationKind, type OperationResult, type Outcome } from '../../src/domain';
-import type { TaskRequest } from '../../activities/proxmox';
+import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { PveNeedsAttention, PveNode, PveOperation, PveOutcome, PveVmid } from '../search-attributes';
 import { compensations, requests, waits } from './activities';
 
@@ -29,6 +30,35 @@ export const SagaFailureType = {
   rolledBack: 'RolledBack',
   needsAttention: 'NeedsAttention',
 } as const;
+
+/** A compensation that no retry can help (the container is gone or is another one now). */
+export const unrecoverableType = 'Unrecoverable';
+
+/**
+ * How long a compensation keeps trying after failed PVE tasks (each activity inside it already
+ * retries failed calls). Giving up leaves a container for a human, so the budget is minutes.
+ */
+const compensationPatienceMs = 3 * 60_000;
+const compensationBackoffMs = [5_000, 10_000, 20_000, 30_000];
+
+/** Compensation failures that a later round cannot fix: wrong credentials, scope, input. */
+const finalCompensationTypes = new Set([
+  unrecoverableType,
+  'NotManaged',
+  'PveUnauthorized',
+  'PveForbidden',
+  'PveTlsRejected',
+  'PveInvalidParameter',
+]);
+
+/** What `run` does besides forward and compensate; every part is optional. */
+export interface RunOptions {
+  /**
+   * Asked after a failure (and after the last task ended) before anything is undone: true when the
+   * saga's goal holds anyway (someone else stopped the CT a drop was stopping). Then the saga succeeds.
+   */
+  goalHolds?: () => Promise<boolean>;
+}
 
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
@@ -45,6 +75,11 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.outp
 export class Saga {
   readonly steps: string[] = [];
   private step = 'start';
+  /** Identity of the container at preflight; a read that finds another one reports it as gone. */
+  private identity: string | null = null;
+  /** The last task a step started or adopted, and every node the saga acted on. */
+  private lastTask: TaskRequest | null = null;
+  private readonly nodes = new Set<string>();
 
   constructor(
     readonly operation: OperationKind,
@@ -73,14 +108,81 @@ export class Saga {
   }
 
   node(node: string): void {
+    if (node) this.nodes.add(node);
     upsertSearchAttributes([{ key: PveNode, value: node }]);
+  }
+
+  /**
+   * Runs the preflight reads. A read that fails (the API down, a worker without the CA) refuses the
+   * saga with the cause, so every run ends with an outcome; nothing was changed yet.
+   */
+  async preflight<T>(reads: () => Promise<T>): Promise<T> {
+    try {
+      return await reads();
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === SagaFailureType.refused) throw err;
+      if (isCancellation(err)) {
+        upsertSearchAttributes([{ key: PveOutcome, value: 'rolled-back' }]);
+        this.at('rolled-back', 'cancelled before any change');
+        throw err;
+      }
+      return this.refuse(`preflight could not read the cluster: ${failureText(err)}`);
+    }
+  }
+
+  /** Records the container this saga works on; later reads tell it from one that took its vmid. */
+  own(facts: ContainerFacts): ContainerFacts {
+    this.identity = facts.identity;
+    this.node(facts.node);
+    return facts;
+  }
+
+  /**
+   * The saga's own container, looked for on `near` first; null when it is gone, also when its vmid
+   * now belongs to another container (PVE reuses freed ids): that one is never acted on.
+   */
+  async read(api: typeof compensations, near: string[]): Promise<ContainerFacts | null> {
+    const vmid = this.vmid;
+    if (vmid === null) return null;
+    const facts = await api.readContainer({ vmid, near });
+    if (facts && this.identity !== null && facts.identity !== this.identity) {
+      log.warn('vmid now belongs to another container', { vmid, was: this.identity, now: facts.identity });
+      return null;
+    }
+    return facts;
+  }
+
+  /** The identity recorded at preflight, for activities that must not touch another container. */
+  get ownIdentity(): string | undefined {
+    return this.identity ?? undefined;
   }
 
   /** Waits for the task a request* activity started or adopted; nothing to do when it had none. */
   async task(request: Promise<TaskRequest>): Promise<TaskRequest> {
     const started = await request;
+    this.lastTask = started;
+    if (started.node) this.nodes.add(started.node);
     if (started.upid) await waits.awaitTask({ node: started.node, upid: started.upid });
     return started;
+  }
+
+  /**
+   * Lets whatever PVE still runs for the container end: a cancelled saga stops waiting, but PVE
+   * keeps running the task (and its lock), and a request cancelled mid-call may have started one the
+   * saga never heard of. The compensation acts only on a container at rest.
+   */
+  private async settle(): Promise<void> {
+    const task = this.lastTask;
+    if (task?.upid) {
+      try {
+        await waits.awaitTask({ node: task.node, upid: task.upid });
+      } catch {
+        // Its failure was the forward path's concern; the compensation reads the state anyway.
+      }
+    }
+    if (this.vmid !== null && this.nodes.size > 0) {
+      await waits.awaitIdle({ vmid: this.vmid, nodes: [...this.nodes] });
+    }
   }
 
   /**
@@ -116,18 +218,33 @@ export class Saga {
   }
 
   /**
-   * Runs `forward`; when it fails (or the saga is cancelled) runs `compensate` outside cancellation.
-   * Compensation that also fails marks the run needs-attention.
+   * Runs `forward`; when it fails (or the saga is cancelled), outside cancellation: lets the last
+   * task end, asks whether the goal holds anyway (then the saga succeeds), else runs `compensate`,
+   * again after failed PVE tasks, with backoff, for about 3 minutes. A compensation that still
+   * fails marks the run needs-attention. `compensate` must be ensure-style: it reads the state first.
    */
-  async run<T>(forward: () => Promise<T>, compensate: () => Promise<string>): Promise<T> {
+  async run(
+    forward: () => Promise<void>,
+    compensate: () => Promise<string>,
+    opts: RunOptions = {},
+  ): Promise<void> {
+    await this.runFor(forward, compensate, opts);
+  }
+
+  /** `run` for a forward path with a result (provision's vmid); no goal check. */
+  async runFor<T>(
+    forward: () => Promise<T>,
+    compensate: () => Promise<string>,
+    opts: RunOptions = {},
+  ): Promise<T | undefined> {
     try {
       return await forward();
     } catch (err) {
       const cause = failureText(err);
       this.at('compensate', cause);
-      let restored: string;
+      let restored: string | null;
       try {
-        restored = await CancellationScope.nonCancellable(compensate);
+        restored = await CancellationScope.nonCancellable(() => this.patiently(compensate, opts));
       } catch (compErr) {
         const why = `${cause}; compensation failed: ${failureText(compErr)}`;
         upsertSearchAttributes([
@@ -143,6 +260,10 @@ export class Saga {
           details: [this.result('needs-attention', '', why)],
         });
       }
+      if (restored === null) {
+        log.info('the goal holds although a step failed; nothing to undo', { vmid: this.vmid, cause });
+        return undefined;
+      }
       upsertSearchAttributes([{ key: PveOutcome, value: 'rolled-back' }]);
       this.at('rolled-back', restored);
       if (isCancellation(err)) throw err;
@@ -152,6 +273,29 @@ export class Saga {
         nonRetryable: true,
         details: [this.result('rolled-back', '', `${cause}; ${restored}`)],
       });
+    }
+  }
+
+  /** One compensation, repeated after failures a later round may fix; null: the goal held. */
+  private async patiently(compensate: () => Promise<string>, opts: RunOptions): Promise<string | null> {
+    const giveUpAt = Date.now() + compensationPatienceMs;
+    for (let round = 0; ; round++) {
+      try {
+        await this.settle();
+        if (opts.goalHolds && (await opts.goalHolds())) return null;
+        return await compensate();
+      } catch (err) {
+        const type = failureType(err);
+        const wait = compensationBackoffMs[Math.min(round, compensationBackoffMs.length - 1)] ?? 30_000;
+        if ((type !== undefined && finalCompensationTypes.has(type)) || Date.now() + wait > giveUpAt)
+          throw err;
+        log.warn('compensation failed; trying again', {
+          vmid: this.vmid,
+          error: failureText(err),
+          waitMs: wait,
+        });
+        await sleep(wait);
+      }
     }
   }
 
@@ -170,13 +314,27 @@ export function failureType(err: unknown): string | undefined {
   return undefined;
 }
 
-/** The most useful line of a failure: the innermost cause's message. */
+/**
+ * The most useful line of a failure: the innermost cause's message that says something (a
+ * cancellation's own message is empty), never an empty text.
+ */
 export function failureText(err: unknown): string {
+  const chain: Error[] = [];
   let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+  while (e instanceof Error) {
+    chain.push(e);
+    e = e.cause;
+  }
+  if (chain.length === 0) return String(err) || 'unknown failure';
+  for (const link of chain.reverse()) if (link.message.trim()) return link.message.trim();
+  return isCancellation(err) ? 'cancelled' : (failureType(err) ?? chain[0]?.name ?? 'unknown failure');
 }
 
 export function verificationFailure(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'VerificationFailed', message, nonRetryable: true });
+}
+
+/** The container is gone or is another one: a compensation stops at once, no later round helps. */
+export function unrecoverable(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: unrecoverableType, message, nonRetryable: true });
 }

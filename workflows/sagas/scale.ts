@@ -1,13 +1,15 @@
 // scaleContainerWorkflow: change a container's cores, memory and swap live, guarded by the config
 // digest; let it settle, then verify that PVE runs it with the new limits. A failed check, or a
-// container that died under its new limits (OOM), puts the old values back and starts it again.
+// container that died under its new limits (OOM), puts the old values back and starts it again. A
+// stale digest is never retried as it is: the forward path ends rolled back at once (someone else
+// changed the config; it does not overwrite what it never saw), the compensation re-reads.
 import { sleep } from '@temporalio/workflow';
 import { scaleInputSchema, type OperationResult, type ScaleInput } from '../../src/domain';
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, configUpdates, reads } from './activities';
 import { preflightContainer } from './common';
 import { scaleRefusal } from '../../src/policy/sizing';
-import { parseInput, Saga, verificationFailure } from './saga';
+import { parseInput, Saga, unrecoverable, verificationFailure } from './saga';
 
 interface Limits {
   cores: number;
@@ -26,7 +28,7 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
   const saga: Saga = new Saga('scale', vmid, null);
 
   saga.at('preflight');
-  const before = await preflightContainer(saga, vmid, input.scope, (host, facts) =>
+  const { facts: before } = await preflightContainer(saga, vmid, input.scope, [], (host, facts) =>
     scaleRefusal(host, facts.memoryMiB, input, input.admissionShare),
   );
   const node = before.node;
@@ -53,11 +55,12 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
         await sleep(input.settleSeconds * 1000);
       }
       saga.at('verify');
-      checkLimits(await reads.readContainer({ vmid }), before, node, changes, wasRunning);
+      checkLimits(await saga.read(reads, [node]), before, node, changes, wasRunning);
     },
     async () => {
-      const now = await compensations.readContainer({ vmid });
-      if (!now) throw verificationFailure(`CT ${vmid} is gone`);
+      // Each round reads afresh, so a digest gone stale meanwhile is replaced by the current one.
+      const now = await saga.read(compensations, [node]);
+      if (!now) throw unrecoverable(`CT ${vmid} is gone`);
       // Only values that still read as ours go back: a value that never changed (the PUT failed) needs
       // nothing, and one someone else set since is theirs to keep.
       const current = limitsOf(now);
@@ -72,7 +75,7 @@ export async function scaleContainerWorkflow(raw: ScaleInput): Promise<Operation
       // Restarted only after the old limits are back, so it does not die the same way again.
       const died = wasRunning && now.status !== 'running';
       if (died) await saga.task(compensations.requestStart({ node: now.node, vmid }));
-      checkLimits(await compensations.readContainer({ vmid }), before, now.node, revert, wasRunning);
+      checkLimits(await saga.read(compensations, [now.node]), before, now.node, revert, wasRunning);
       const restored = { ...current, ...revert };
       return `CT ${vmid} is back to ${describe(restored)}${died ? ' and running again' : ''}`;
     },
@@ -115,7 +118,7 @@ function checkLimits(
   running: boolean,
 ): void {
   const vmid = before.vmid;
-  if (!now) throw verificationFailure(`CT ${vmid} is gone`);
+  if (!now) throw unrecoverable(`CT ${vmid} is gone`);
   if (now.node !== node) throw verificationFailure(`CT ${vmid} moved to ${now.node} meanwhile`);
   if (running && now.status !== 'running') {
     throw verificationFailure(`CT ${vmid} stopped after the change (killed under its new limits?)`);

@@ -3,7 +3,7 @@
 // retry with the same name finds it free again.
 import { snapshotInputSchema, type OperationResult, type SnapshotInput } from '../../src/domain';
 import { compensations, reads, requests } from './activities';
-import { InFlight, preflightContainer } from './common';
+import { preflightContainer } from './common';
 import { parseInput, Saga, verificationFailure } from './saga';
 
 export async function snapshotContainerWorkflow(raw: SnapshotInput): Promise<OperationResult> {
@@ -13,19 +13,18 @@ export async function snapshotContainerWorkflow(raw: SnapshotInput): Promise<Ope
   const saga: Saga = new Saga('snapshot', vmid, null);
 
   saga.at('preflight', name);
-  const before = await preflightContainer(saga, vmid, input.scope);
+  const { facts: before } = await preflightContainer(saga, vmid, input.scope);
   const node = before.node;
   // An existing snapshot of that name holds an older state: passing it off as taken now would
   // mislead whoever rolls back to it later.
   if ((await reads.listSnapshots({ node, vmid })).includes(name)) {
     saga.refuse(`CT ${vmid} already has a snapshot named '${name}'`);
   }
-  const inFlight = new InFlight();
 
   await saga.run(
     async () => {
       saga.at('snapshot', name);
-      await inFlight.run(
+      await saga.task(
         requests.requestSnapshot({
           node,
           vmid,
@@ -37,12 +36,12 @@ export async function snapshotContainerWorkflow(raw: SnapshotInput): Promise<Ope
       if (!(await reads.listSnapshots({ node, vmid })).includes(name)) {
         throw verificationFailure(`snapshot '${name}' of CT ${vmid} is not listed`);
       }
-      const now = await reads.readContainer({ vmid });
+      const now = await saga.read(reads, [node]);
       if (now?.lock) throw verificationFailure(`CT ${vmid} is still locked (${now.lock}) after the snapshot`);
     },
     async () => {
-      // A snapshot task that was cancelled keeps running in PVE; its result is what may need removing.
-      await inFlight.settle();
+      // A snapshot task that was cancelled kept running in PVE (the saga let it end): its result is
+      // what may need removing.
       if ((await compensations.listSnapshots({ node, vmid })).includes(name)) {
         await saga.task(compensations.requestSnapshotDelete({ node, vmid, name }));
       }

@@ -4,11 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
-import { sagaProgressQuery } from '../../../workflows/sagas/saga';
 import { connectTestEnv, expectReplays, uniqueTaskQueue } from '../../support/temporal';
 import { startTestSim, type TestSim } from '../../support/sim';
 import { startWorkerProcess, type WorkerProcess } from '../../support/worker-process';
-import { ctView, labScope, outcomeOf } from '../../support/saga-env';
+import { ctView, labScope, outcomeAttributes, outcomeOf, waitForStep } from '../../support/saga-env';
 
 let env: TestWorkflowEnvironment;
 let sim: TestSim;
@@ -33,14 +32,11 @@ async function freshWorker(taskQueue: string): Promise<void> {
   await worker.ready;
 }
 
-async function waitForStep(handle: WorkflowHandle, step: string): Promise<void> {
-  for (;;) {
-    const progress = await handle.query(sagaProgressQuery).catch(() => null);
-    if (progress?.steps.includes(step)) return;
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Kills the worker at `step`, noting the step only when the saga was still running then. */
+async function killAt(handle: WorkflowHandle, taskQueue: string, step: string, killedAt: string[]) {
+  await waitForStep(handle, step, 120_000);
+  if ((await handle.describe()).status.name === 'RUNNING') killedAt.push(step);
+  await freshWorker(taskQueue);
 }
 
 async function vzmigrates(vmid: number): Promise<number> {
@@ -69,13 +65,20 @@ describe('migrate survives its worker being SIGKILLed', { timeout: 400_000 }, ()
     await freshWorker(taskQueue);
     const handle = await startMigration(taskQueue, 1401, 'srv-px2');
     const killedAt: string[] = [];
-    for (const step of ['preflight', 'shutdown', 'migrate', 'start', 'verify']) {
-      await waitForStep(handle, step);
-      killedAt.push(step);
-      await freshWorker(taskQueue);
+    for (const step of ['preflight', 'shutdown', 'migrate', 'start']) {
+      await killAt(handle, taskQueue, step, killedAt);
     }
+    // The verify is a few quick reads: they are slowed, so the kill lands inside it.
+    const slow = await sim.admin<{ id: string }>('POST', '/_sim/faults', {
+      method: 'GET',
+      path: '/nodes/srv-px2/lxc/1401/status/current',
+      latencyMs: 1500,
+    });
+    await killAt(handle, taskQueue, 'verify', killedAt);
+    await sim.admin('DELETE', `/_sim/faults/${slow.id}`);
     const outcome = await outcomeOf(handle);
     expect(outcome).toMatchObject({ ok: true, result: { outcome: 'succeeded', node: 'srv-px2' } });
+    expect(await outcomeAttributes(handle)).toMatchObject({ outcome: 'succeeded', needsAttention: false });
     expect(killedAt).toEqual(['preflight', 'shutdown', 'migrate', 'start', 'verify']);
     expect(await ctView(sim, 1401)).toEqual({ ...before, node: 'srv-px2' });
     expect(await vzmigrates(1401)).toBe(1);
@@ -93,7 +96,7 @@ describe('migrate survives its worker being SIGKILLed', { timeout: 400_000 }, ()
       times: 1,
     });
     const handle = await startMigration(taskQueue, 1402, 'srv-px1');
-    await waitForStep(handle, 'migrate');
+    await waitForStep(handle, 'migrate', 120_000);
     await new Promise((r) => setTimeout(r, 1000));
     await freshWorker(taskQueue);
     const outcome = await outcomeOf(handle);
