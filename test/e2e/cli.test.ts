@@ -417,13 +417,6 @@ describe('pve-autopilot manager', () => {
     );
     expect(status.stdout).toContain('Approve with: pve-autopilot manager approve ID... (or --all)');
 
-    const unknown = await w.cli(['manager', 'approve', 'c99-9']);
-    expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toContain("the cluster manager refused: ids: no recommended decision 'c99-9'");
-
-    const approved = await w.cli(['manager', 'approve', first]);
-    expect(approved).toMatchObject({ code: 0, stdout: `Approved: ${first}\n` });
-
     const plan = await w.cli(['plan', '--json']);
     expect(plan.code).toBe(0);
     const planned = JSON.parse(plan.stdout) as {
@@ -432,16 +425,22 @@ describe('pve-autopilot manager', () => {
     };
     expect(planned.state).toContain('from the running manager');
     expect(planned.actions.length).toBeGreaterThan(0);
-    // The decision approved above would start now (auto); the others wait for approval.
-    expect(planned.actions.every((a) => a.rule === 'lab' && a.reason.length > 0)).toBe(true);
-    expect(planned.actions.map((a) => a.level).every((l) => l === 'recommend' || l === 'auto')).toBe(true);
+    // Recommend mode: what the manager recommends now, and nothing it would start on its own.
+    expect(
+      planned.actions.every((a) => a.rule === 'lab' && a.level === 'recommend' && a.reason.length > 0),
+    ).toBe(true);
     const humanPlan = await w.cli(['plan']);
     expect(humanPlan.stdout).toMatch(
       /Plan for cluster .* \(nothing is started\)\n {2}rules: lab \(auto, priority 40\)/,
     );
-    expect(humanPlan.stdout).toMatch(
-      /RULE +LEVEL +ACTION +REASON\nlab +(recommend|auto) +(drop|migrate) CT \d+/,
-    );
+    expect(humanPlan.stdout).toMatch(/RULE +LEVEL +ACTION +REASON\nlab +recommend +(drop|migrate) CT \d+/);
+
+    const unknown = await w.cli(['manager', 'approve', 'c99-9']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain("the cluster manager refused: ids: no recommended decision 'c99-9'");
+
+    const approved = await w.cli(['manager', 'approve', first]);
+    expect(approved).toMatchObject({ code: 0, stdout: `Approved: ${first}\n` });
 
     const tuned = await w.cli(['manager', 'set', 'thresholds', 'migratePercent=1.5', 'dropPercent=3']);
     expect(tuned).toMatchObject({ code: 0, stdout: 'Thresholds now: migrate over 1.5 %, drop over 3 %\n' });
