@@ -2,9 +2,9 @@
 // Temporal's cancellation (the saga compensates), follow it to its end and report the outcome with
 // the usual exit codes. Nothing running there is a refusal (3), not a silent success.
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import { containerOperationId, operationKinds } from '../../domain';
+import { containerOperationId, operationKinds, type OperationResult } from '../../domain';
 import { workflowTypeOf } from '../../temporal/starts';
-import { PveOutcome } from '../../../workflows/search-attributes';
+import { PveNode, PveOperation, PveOutcome, PveVmid } from '../../../workflows/search-attributes';
 import { SagaFailureType } from '../../../workflows/sagas/saga';
 import type { Command } from '../args';
 import type { Context } from '../context';
@@ -69,7 +69,8 @@ export async function cancelCommand(ctx: Context, command: CancelCommand): Promi
 
 /**
  * A saga that compensated after a cancel ends cancelled, with its outcome in PveOutcome: report it
- * as the rolled-back (or needs-attention) ending it is. One that finished first reports as such.
+ * as the rolled-back (or needs-attention, or succeeded when its goal held anyway) ending it is. One
+ * that finished before the cancel took reports as such.
  */
 async function cancelledEnding(
   handle: { describe(): Promise<WorkflowExecutionDescription> },
@@ -77,7 +78,20 @@ async function cancelledEnding(
   ending: Ending,
 ): Promise<Ending> {
   if (ending.ok || ending.type !== CANCELLED) return ending;
-  const outcome = (await handle.describe()).typedSearchAttributes.get(PveOutcome);
+  const attributes = (await handle.describe()).typedSearchAttributes;
+  const outcome = attributes.get(PveOutcome);
+  if (outcome === 'succeeded') {
+    const operation = attributes.get(PveOperation);
+    const result: OperationResult = {
+      operation: operationKinds.find((k) => k === operation) ?? 'migrate',
+      outcome: 'succeeded',
+      vmid: Number(attributes.get(PveVmid) ?? 0),
+      node: attributes.get(PveNode) ?? '',
+      steps: [],
+      detail: `cancelled, but ${summary} had reached its goal`,
+    };
+    return { ok: true, result };
+  }
   if (outcome === 'needs-attention') {
     return {
       ...ending,
