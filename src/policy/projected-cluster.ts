@@ -93,6 +93,8 @@ export function admissionProblem(cluster: ProjectedCluster, action: Action): str
       const ct = cluster.containers.get(action.vmid);
       if (!ct) return `CT ${action.vmid} is not in the observation`;
       if (ct.node !== action.from) return `CT ${action.vmid} is on ${ct.node}, not ${action.from}`;
+      // PVE refuses it (the target is the local node); admitted, it would spend two per-node slots.
+      if (action.to === action.from) return `CT ${action.vmid} is on ${action.to} already`;
       const target = cluster.nodes.get(action.to);
       const closed = closedProblem(target, action.to);
       if (closed || !target) return closed;

@@ -1,0 +1,27 @@
+// The projected cluster's admission: what it refuses, and what it costs the budgets.
+import { describe, expect, it } from 'vitest';
+import type { Action } from '../../../src/domain';
+import { admissionProblem, projectCluster, type CoreSettings } from '../../../src/policy';
+import { ct, node, snapshot } from './fixtures';
+
+const settings: CoreSettings = {
+  scope: { vmidMin: 1400, vmidMax: 1499 },
+  capacityBasis: 'allocated',
+  admissionShare: 0.9,
+  cpuShare: 0.9,
+  maxConcurrent: 4,
+  maxPerNode: 2,
+  maxPerKind: {},
+  cooldownMs: 60_000,
+  drainedNodes: [],
+};
+
+describe('projected cluster admission', () => {
+  it('refuses a migration to the node the container is already on', () => {
+    const cluster = projectCluster(snapshot([node('pve1'), node('pve2')], [ct(1400, 'pve1')]), settings, []);
+    const stay: Action = { kind: 'migrate', vmid: 1400, from: 'pve1', to: 'pve1', reason: 'test' };
+    expect(admissionProblem(cluster, stay)).toBe('CT 1400 is on pve1 already');
+    const move: Action = { kind: 'migrate', vmid: 1400, from: 'pve1', to: 'pve2', reason: 'test' };
+    expect(admissionProblem(cluster, move)).toBeNull();
+  });
+});
