@@ -171,6 +171,13 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
     return;
   }
   cluster.busy.add(action.vmid);
+  if (action.kind === 'migrate') {
+    // Counted whatever the observation shows of the container: the move is under way all the same.
+    const source = cluster.nodes.get(action.from);
+    const target = cluster.nodes.get(action.to);
+    if (source) source.migrations++;
+    if (target) target.migrations++;
+  }
   const ct = cluster.containers.get(action.vmid);
   if (!ct) return;
   const managed = isManaged(ct, cluster.settings.scope);
@@ -178,9 +185,6 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
   switch (action.kind) {
     case 'migrate': {
       const target = cluster.nodes.get(action.to);
-      const source = cluster.nodes.get(action.from);
-      if (source) source.migrations++;
-      if (target) target.migrations++;
       // In flight and already shown on the target: the observation tells the truth already.
       if (inFlight && ct.node !== action.from) return;
       const bytes = managed ? footprintBytes(ct, basis) : 0;

@@ -1,7 +1,7 @@
 // The projected cluster's admission: what it refuses, and what it costs the budgets.
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../../src/domain';
-import { admissionProblem, projectCluster, type CoreSettings } from '../../../src/policy';
+import { admissionProblem, budgetProblem, projectCluster, type CoreSettings } from '../../../src/policy';
 import { ct, node, snapshot } from './fixtures';
 
 const settings: CoreSettings = {
@@ -23,5 +23,18 @@ describe('projected cluster admission', () => {
     expect(admissionProblem(cluster, stay)).toBe('CT 1400 is on pve1 already');
     const move: Action = { kind: 'migrate', vmid: 1400, from: 'pve1', to: 'pve2', reason: 'test' };
     expect(admissionProblem(cluster, move)).toBeNull();
+  });
+});
+
+describe('projected cluster budgets', () => {
+  it('counts a migration in flight on its nodes even when its container is missing from the observation', () => {
+    const inFlight: Action = { kind: 'migrate', vmid: 1499, from: 'pve1', to: 'pve2', reason: 'in flight' };
+    const cluster = projectCluster(
+      snapshot([node('pve1'), node('pve2'), node('pve3')], [ct(1400, 'pve3')]),
+      { ...settings, maxPerNode: 1 },
+      [inFlight],
+    );
+    const next: Action = { kind: 'migrate', vmid: 1400, from: 'pve3', to: 'pve2', reason: 'test' };
+    expect(budgetProblem(cluster, next)).toBe('at most 1 migration(s) into or out of pve2 at once');
   });
 });
