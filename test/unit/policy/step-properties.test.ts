@@ -282,11 +282,11 @@ describe('step over random proposals from several rules', () => {
           }
         }
         // Nothing goes to a node that cannot take it.
-        for (const c of commands) {
-          if (c.action.kind !== 'migrate') continue;
-          const to = input.snapshot.nodes.find((n) => n.name === c.action.to);
+        for (const { action } of commands) {
+          if (action.kind !== 'migrate') continue;
+          const to = input.snapshot.nodes.find((n) => n.name === action.to);
           expect(to?.status).toBe('online');
-          expect(input.settings.drainedNodes).not.toContain(c.action.to);
+          expect(input.settings.drainedNodes).not.toContain(action.to);
         }
       }),
       { numRuns: 400 },
