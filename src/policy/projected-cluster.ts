@@ -28,7 +28,7 @@ export interface ProjectedNode {
 export interface ProjectedCluster {
   readonly settings: CoreSettings;
   readonly nodes: ReadonlyMap<string, ProjectedNode>;
-  readonly containers: ReadonlyMap<number, ContainerState>;
+  readonly containers: ContainerIndex;
   /** Operations in flight and accepted this round, in total and by kind. */
   operations: number;
   byKind: Partial<Record<Action['kind'], number>>;
@@ -56,9 +56,8 @@ export function projectCluster(
       migrations: 0,
     });
   }
-  const containers = new Map<number, ContainerState>();
+  const containers = indexByVmid(snapshot.containers);
   for (const ct of snapshot.containers) {
-    containers.set(ct.vmid, ct);
     const node = nodes.get(ct.node);
     if (node && isManaged(ct, settings.scope))
       node.managedBytes += footprintBytes(ct, settings.capacityBasis);
@@ -73,6 +72,37 @@ export function projectCluster(
   };
   for (const action of inFlight) applyAction(cluster, action, true);
   return cluster;
+}
+
+/** Containers by vmid; only looked up for the few containers that proposals name. */
+export interface ContainerIndex {
+  get(vmid: number): ContainerState | undefined;
+}
+
+/**
+ * Observations list containers sorted by vmid (toClusterSnapshot sorts them), so a binary search
+ * over the list finds one without building a map of every container each round; any other order
+ * (or a repeated vmid) gets a map, whose last entry wins as before.
+ */
+function indexByVmid(list: readonly ContainerState[]): ContainerIndex {
+  for (let i = 1; i < list.length; i++) {
+    if ((list[i - 1] as ContainerState).vmid >= (list[i] as ContainerState).vmid) {
+      return new Map(list.map((ct) => [ct.vmid, ct]));
+    }
+  }
+  return {
+    get(vmid) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((list[mid] as ContainerState).vmid < vmid) lo = mid + 1;
+        else hi = mid;
+      }
+      const ct = list[lo];
+      return ct !== undefined && ct.vmid === vmid ? ct : undefined;
+    },
+  };
 }
 
 /** Online nodes as the rules measure them, sorted by name. */

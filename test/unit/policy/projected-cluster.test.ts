@@ -38,3 +38,16 @@ describe('projected cluster budgets', () => {
     expect(budgetProblem(cluster, next)).toBe('at most 1 migration(s) into or out of pve2 at once');
   });
 });
+
+describe('projected cluster containers', () => {
+  it('finds a container by vmid whether the observation lists them in vmid order or not', () => {
+    const cts = [ct(1400, 'pve1'), ct(1402, 'pve2'), ct(1405, 'pve1')];
+    for (const list of [cts, [...cts].reverse()]) {
+      const cluster = projectCluster(snapshot([node('pve1'), node('pve2')], list), settings, []);
+      expect(cluster.containers.get(1402)?.node).toBe('pve2');
+      expect(cluster.containers.get(1405)?.node).toBe('pve1');
+      expect(cluster.containers.get(1401)).toBeUndefined();
+      expect(cluster.containers.get(1406)).toBeUndefined();
+    }
+  });
+});
