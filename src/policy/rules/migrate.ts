@@ -48,7 +48,8 @@ export const migrateRule: LabRule = (ctx) => {
     ),
     policy,
   );
-  const onNode = containersByNode(ctx.actionable, policy);
+  // Built on first use: a round in which no node is under the threshold never needs it.
+  let onNode: Map<string, Candidate[]> | undefined;
   const actions: Action[] = [];
   for (const source of sources) {
     const over = `${formatLoad(source)} is over the ${formatPercent(policy.migratePercent)} migrate threshold`;
@@ -56,6 +57,7 @@ export const migrateRule: LabRule = (ctx) => {
       ctx.note(`${over}, but no node is under it`);
       continue;
     }
+    onNode ??= containersByNode(ctx.actionable, policy);
     const candidates = onNode.get(source.node) ?? [];
     let chosen: { action: Action; move: Move } | undefined;
     if (policy.migrateChoice === 'best-fit') {
@@ -63,7 +65,15 @@ export const migrateRule: LabRule = (ctx) => {
       if (move) chosen = describe(move, source, 'evens the load best');
     } else {
       // Drawn only when something fits, as before: the draws of later cycles depend on it.
-      const fitting = candidates.filter((c) => targets.anyFits(c.ct, c.bytes));
+      const fits = new SizeSet();
+      const fitsNot = new SizeSet();
+      const fitting = candidates.filter((c) => {
+        if (fits.has(c.bytes, c.ct.maxmem)) return true;
+        if (fitsNot.has(c.bytes, c.ct.maxmem)) return false;
+        const yes = targets.anyFits(c.ct, c.bytes);
+        (yes ? fits : fitsNot).add(c.bytes, c.ct.maxmem);
+        return yes;
+      });
       const picked = fitting.length > 0 ? pickUniform(fitting, ctx.random()) : undefined;
       const target = picked && targets.leastLoadedFit(picked.ct, picked.bytes);
       if (picked && target) {
@@ -273,11 +283,33 @@ function refreshMinUsed(g: Group, from: number): void {
   }
 }
 
+/** Pairs of (footprint, limit) in bytes. */
+class SizeSet {
+  private readonly byBytes = new Map<number, Set<number>>();
+
+  has(bytes: number, maxmem: number): boolean {
+    return this.byBytes.get(bytes)?.has(maxmem) ?? false;
+  }
+
+  /** false when the pair was there already. */
+  add(bytes: number, maxmem: number): boolean {
+    let limits = this.byBytes.get(bytes);
+    if (!limits) this.byBytes.set(bytes, (limits = new Set()));
+    if (limits.has(maxmem)) return false;
+    limits.add(maxmem);
+    return true;
+  }
+}
+
 /** Candidates arrive ordered by vmid, so a strict comparison keeps the lowest vmid among equals. */
 function bestFit(source: NodeLoad, candidates: readonly Candidate[], targets: Targets): Move | undefined {
   let best: Move | undefined;
   let bestSpread = Number.POSITIVE_INFINITY;
+  // What a candidate can do depends only on its footprint and its limit, and among equals the first
+  // wins, so a candidate like one already weighed is skipped: nodes hold many containers of a size.
+  const weighed = new SizeSet();
   for (const { ct, bytes } of candidates) {
+    if (!weighed.add(bytes, ct.maxmem)) continue;
     const sourceAfter = percentOf(source.managedBytes - bytes, source.maxmem);
     const found = targets.closest(ct, bytes, sourceAfter);
     if (found && (best === undefined || found.spread < bestSpread)) {
