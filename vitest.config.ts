@@ -1,5 +1,5 @@
-// Three projects: pure unit tests; pve-sim tests (no Temporal); integration and e2e tests against a
-// real Temporal dev server (started once in global setup) and pve-sim.
+// Four projects: pure unit tests; golden scenarios and pve-sim tests (no Temporal); integration and
+// e2e tests against a real Temporal dev server (started once in global setup) and pve-sim.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -11,6 +11,15 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           pool: 'forks',
+        },
+      },
+      {
+        test: {
+          // Golden scenarios: pve-sim on a manual clock plus the manager's step, no Temporal.
+          name: 'scenarios',
+          include: ['test/scenarios/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
         },
       },
       {

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { createAdmin } from './admin.js';
 import { createSimServer } from './http/server.js';
 import { loadScenario } from './scenarios/index.js';
+import type { ScenarioSpec } from './scenarios/types.js';
 import { Sim } from './sim.js';
 import { dumpState, restoreState } from './state.js';
 import { ensureTls } from './tls.js';
 
 export interface SimOptions {
-  scenario: string; // 'lab-2node' | 'zones-6node' | 'fleet-large'
+  /** 'lab-2node' | 'zones-6node' | 'fleet-large', or a scenario built in code (golden scenarios edit one). */
+  scenario: string | ScenarioSpec;
   seed?: number; // default 1
   host?: string; // default '127.0.0.1'
   port?: number; // 0 = pick a free port; CLI default 8006
@@ -38,6 +40,9 @@ export interface RunningSim {
   stop(): Promise<void>;
 }
 
+export type { ContainerSpec, NodeSpec, ScenarioSpec } from './scenarios/types.js';
+export { loadScenario } from './scenarios/index.js';
+
 /** How often the realtime clock is pushed forward without requests, and how often state is saved. */
 const PUMP_MS = 100;
 const SAVE_MS = 2000;
@@ -48,7 +53,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
   const clock = opts.clock ?? { mode: 'realtime', speed: 1 };
   if (clock.mode === 'realtime' && !(clock.speed > 0))
     throw new Error(`clock.speed must be > 0, got ${clock.speed}`);
-  const spec = loadScenario(opts.scenario, seed);
+  const spec = typeof opts.scenario === 'string' ? loadScenario(opts.scenario, seed) : opts.scenario;
   const tls = await ensureTls(opts.dataDir ?? '.data/pve-sim', host);
   const sim = new Sim(spec, seed, clock, savedStart(opts.stateFile, spec.name));
   if (opts.stateFile && existsSync(opts.stateFile)) {

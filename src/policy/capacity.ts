@@ -54,9 +54,12 @@ export function nodeLoads(snapshot: ClusterSnapshot, scope: ManagedScope, basis:
     .filter((n) => n.status === 'online' && n.maxmem > 0)
     .map((n) => ({ node: n.name, managedBytes: 0, maxmem: n.maxmem, usedBytes: n.mem }))
     .sort((a, b) => compareNames(a.node, b.node));
+  // The first load of each name, as a search by name would find it.
+  const byName = new Map<string, NodeLoad>();
+  for (const load of loads) if (!byName.has(load.node)) byName.set(load.node, load);
   for (const ct of snapshot.containers) {
     if (!isManaged(ct, scope)) continue;
-    const load = loads.find((l) => l.node === ct.node);
+    const load = byName.get(ct.node);
     if (load) load.managedBytes += footprintBytes(ct, basis);
   }
   return loads;

@@ -12,7 +12,7 @@ export function whyNotActionable(
   ct: ContainerState,
   scope: ManagedScope,
   memory: DecisionMemory,
-  availableNodes: readonly string[],
+  availableNodes: readonly string[] | ReadonlySet<string>,
 ): Ineligibility | null {
   if (ct.template) return 'template';
   if (!isManaged(ct, scope)) return 'unmanaged';
@@ -20,7 +20,8 @@ export function whyNotActionable(
   if (ct.lock !== undefined && ct.lock !== '') return 'locked';
   if (isInFlight(memory, ct.vmid)) return 'in-flight';
   if (isCoolingDown(memory, ct.vmid)) return 'cooling-down';
-  if (!availableNodes.includes(ct.node)) return 'node-unavailable';
+  const available = 'has' in availableNodes ? availableNodes.has(ct.node) : availableNodes.includes(ct.node);
+  if (!available) return 'node-unavailable';
   return null;
 }
 
@@ -31,7 +32,7 @@ export function actionableContainers(
   memory: DecisionMemory,
   loads: readonly NodeLoad[],
 ): ContainerState[] {
-  const available = loads.map((l) => l.node);
+  const available = new Set(loads.map((l) => l.node));
   return snapshot.containers
     .filter((ct) => whyNotActionable(ct, scope, memory, available) === null)
     .sort((a, b) => a.vmid - b.vmid);

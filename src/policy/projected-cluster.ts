@@ -28,7 +28,7 @@ export interface ProjectedNode {
 export interface ProjectedCluster {
   readonly settings: CoreSettings;
   readonly nodes: ReadonlyMap<string, ProjectedNode>;
-  readonly containers: ReadonlyMap<number, ContainerState>;
+  readonly containers: ContainerIndex;
   /** Operations in flight and accepted this round, in total and by kind. */
   operations: number;
   byKind: Partial<Record<Action['kind'], number>>;
@@ -56,9 +56,8 @@ export function projectCluster(
       migrations: 0,
     });
   }
-  const containers = new Map<number, ContainerState>();
+  const containers = indexByVmid(snapshot.containers);
   for (const ct of snapshot.containers) {
-    containers.set(ct.vmid, ct);
     const node = nodes.get(ct.node);
     if (node && isManaged(ct, settings.scope))
       node.managedBytes += footprintBytes(ct, settings.capacityBasis);
@@ -73,6 +72,37 @@ export function projectCluster(
   };
   for (const action of inFlight) applyAction(cluster, action, true);
   return cluster;
+}
+
+/** Containers by vmid; only looked up for the few containers that proposals name. */
+export interface ContainerIndex {
+  get(vmid: number): ContainerState | undefined;
+}
+
+/**
+ * Observations list containers sorted by vmid (toClusterSnapshot sorts them), so a binary search
+ * over the list finds one without building a map of every container each round; any other order
+ * (or a repeated vmid) gets a map, whose last entry wins as before.
+ */
+function indexByVmid(list: readonly ContainerState[]): ContainerIndex {
+  for (let i = 1; i < list.length; i++) {
+    if ((list[i - 1] as ContainerState).vmid >= (list[i] as ContainerState).vmid) {
+      return new Map(list.map((ct) => [ct.vmid, ct]));
+    }
+  }
+  return {
+    get(vmid) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((list[mid] as ContainerState).vmid < vmid) lo = mid + 1;
+        else hi = mid;
+      }
+      const ct = list[lo];
+      return ct !== undefined && ct.vmid === vmid ? ct : undefined;
+    },
+  };
 }
 
 /** Online nodes as the rules measure them, sorted by name. */
@@ -93,6 +123,8 @@ export function admissionProblem(cluster: ProjectedCluster, action: Action): str
       const ct = cluster.containers.get(action.vmid);
       if (!ct) return `CT ${action.vmid} is not in the observation`;
       if (ct.node !== action.from) return `CT ${action.vmid} is on ${ct.node}, not ${action.from}`;
+      // PVE refuses it (the target is the local node); admitted, it would spend two per-node slots.
+      if (action.to === action.from) return `CT ${action.vmid} is on ${action.to} already`;
       const target = cluster.nodes.get(action.to);
       const closed = closedProblem(target, action.to);
       if (closed || !target) return closed;
@@ -169,6 +201,13 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
     return;
   }
   cluster.busy.add(action.vmid);
+  if (action.kind === 'migrate') {
+    // Counted whatever the observation shows of the container: the move is under way all the same.
+    const source = cluster.nodes.get(action.from);
+    const target = cluster.nodes.get(action.to);
+    if (source) source.migrations++;
+    if (target) target.migrations++;
+  }
   const ct = cluster.containers.get(action.vmid);
   if (!ct) return;
   const managed = isManaged(ct, cluster.settings.scope);
@@ -176,9 +215,6 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
   switch (action.kind) {
     case 'migrate': {
       const target = cluster.nodes.get(action.to);
-      const source = cluster.nodes.get(action.from);
-      if (source) source.migrations++;
-      if (target) target.migrations++;
       // In flight and already shown on the target: the observation tells the truth already.
       if (inFlight && ct.node !== action.from) return;
       const bytes = managed ? footprintBytes(ct, basis) : 0;

@@ -13,16 +13,17 @@ export const dropRule: LabRule = (ctx) => {
   const every = `every node is over the ${formatPercent(policy.dropPercent)} drop threshold (${loads
     .map(formatLoad)
     .join(', ')})`;
+  // Each node's oldest in one pass over the containers, not one pass per node.
+  const oldestOn = new Map<string, ContainerState>();
+  for (const ct of ctx.actionable) {
+    // Stopping a stopped container frees nothing; destroying one does.
+    if (policy.dropMode !== 'destroy' && ct.status !== 'running') continue;
+    const best = oldestOn.get(ct.node);
+    if (best === undefined || isOlder(ct, best)) oldestOn.set(ct.node, ct);
+  }
   const actions: Action[] = [];
   for (const load of loads) {
-    // Stopping a stopped container frees nothing; destroying one does.
-    const candidates = ctx.actionable.filter(
-      (ct) => ct.node === load.node && (policy.dropMode === 'destroy' || ct.status === 'running'),
-    );
-    const oldest = candidates.reduce<ContainerState | undefined>(
-      (best, ct) => (best === undefined || isOlder(ct, best) ? ct : best),
-      undefined,
-    );
+    const oldest = oldestOn.get(load.node);
     if (oldest === undefined) {
       ctx.note(`${every}, but ${load.node} has no container that can be dropped`);
       continue;
