@@ -123,7 +123,10 @@ async function main(): Promise<void> {
         const result = await runCli(['--config', stack.configFile, '--cluster', cluster.name, loop, 'start']);
         if (result.code === 0) say(`${cluster.name}: ${loop} started`);
         else if (result.code === 3) say(`${cluster.name}: ${loop} already running (kept from the last run)`);
-        else throw new Error(`pve-autopilot ${loop} start on ${cluster.name} failed (exit ${result.code}): ${result.output.trim()}`);
+        else
+          throw new Error(
+            `pve-autopilot ${loop} start on ${cluster.name} failed (exit ${result.code}): ${result.output.trim()}`,
+          );
       }
     }
   }

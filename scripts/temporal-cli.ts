@@ -24,7 +24,9 @@ export class TemporalCliError extends Error {
 
 /** The per-user cache of provisioned binaries (the CLI here, the server in temporal-server.ts). */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PVE_AUTOPILOT_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pve-autopilot');
+  return (
+    env.PVE_AUTOPILOT_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pve-autopilot')
+  );
 }
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {

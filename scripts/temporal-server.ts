@@ -89,7 +89,9 @@ async function build(dir: string, env: NodeJS.ProcessEnv, log: Log): Promise<voi
       `Go ${version.join('.')} is too old to build the Temporal server v${TEMPORAL_SERVER_VERSION} (needs ${MIN_GO.join('.')}+)`,
     );
   }
-  log(`building the Temporal server v${TEMPORAL_SERVER_VERSION} and its SQL tool with Go: several minutes, once`);
+  log(
+    `building the Temporal server v${TEMPORAL_SERVER_VERSION} and its SQL tool with Go: several minutes, once`,
+  );
   const gobin = await mkdtemp(join(tmpdir(), 'temporal-server-gobin-'));
   const started = Date.now();
   const ticker = setInterval(
@@ -98,11 +100,15 @@ async function build(dir: string, env: NodeJS.ProcessEnv, log: Log): Promise<voi
   );
   try {
     // nice: the build takes every core for minutes; whatever else runs here stays responsive.
-    await run('nice', ['-n', '10', 'go', 'install', ...PACKAGES.map((p) => `${p}@v${TEMPORAL_SERVER_VERSION}`)], {
-      env: { ...env, GOBIN: gobin, CGO_ENABLED: '0' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 60 * 60_000,
-    });
+    await run(
+      'nice',
+      ['-n', '10', 'go', 'install', ...PACKAGES.map((p) => `${p}@v${TEMPORAL_SERVER_VERSION}`)],
+      {
+        env: { ...env, GOBIN: gobin, CGO_ENABLED: '0' },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 60 * 60_000,
+      },
+    );
     await mkdir(dir, { recursive: true });
     await rename(join(gobin, 'server'), join(dir, 'temporal-server'));
     await rename(join(gobin, 'sql'), join(dir, 'temporal-sql-tool'));

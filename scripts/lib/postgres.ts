@@ -68,7 +68,7 @@ async function aptInstall(log: Log): Promise<void> {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (let attempt = 1; ; attempt++) {
     try {
-      log('PostgreSQL is missing; installing Debian\'s `postgresql` package (apt-get)');
+      log("PostgreSQL is missing; installing Debian's `postgresql` package (apt-get)");
       await run('apt-get', ['update'], { env, timeout: 10 * 60_000, maxBuffer: 64 * 1024 * 1024 });
       await run('apt-get', ['install', '-y', 'postgresql'], {
         env,
@@ -83,7 +83,9 @@ async function aptInstall(log: Log): Promise<void> {
         await new Promise((r) => setTimeout(r, 10_000));
         continue;
       }
-      throw new PostgresError(`apt-get install postgresql failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`);
+      throw new PostgresError(
+        `apt-get install postgresql failed: ${stderr.trim().split('\n').slice(-5).join('\n')}`,
+      );
     }
   }
 }
@@ -167,7 +169,9 @@ export async function preparePostgres(opts: {
     const pwfile = join(opts.dataDir, '..', `.pg-init-${process.pid}`);
     await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
     await owned(pwfile);
-    opts.log(`creating the PostgreSQL cluster in ${opts.dataDir}${as ? ' (owned by the postgres user)' : ''}`);
+    opts.log(
+      `creating the PostgreSQL cluster in ${opts.dataDir}${as ? ' (owned by the postgres user)' : ''}`,
+    );
     try {
       await pgRun(
         cluster,
@@ -210,7 +214,12 @@ export async function startPostgres(cluster: PostgresCluster): Promise<void> {
     `-c unix_socket_directories=${cluster.dataDir}`,
     '-c max_connections=200',
   ].join(' ');
-  await pgRun(cluster, 'pg_ctl', ['start', '-w', '-t', '60', '-D', cluster.dataDir, '-l', cluster.logFile, '-o', options], as);
+  await pgRun(
+    cluster,
+    'pg_ctl',
+    ['start', '-w', '-t', '60', '-D', cluster.dataDir, '-l', cluster.logFile, '-o', options],
+    as,
+  );
 }
 
 /** pg_ctl stop -m fast: ends sessions, checkpoints, and keeps the data. */

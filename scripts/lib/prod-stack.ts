@@ -79,7 +79,18 @@ export interface ProdStack {
   describe(): string;
 }
 
-export const CLUSTER_NAMES = ['pve1', 'pve2', 'pve3', 'pve4', 'pve5', 'pve6', 'pve7', 'pve8', 'pve9', 'pve10'];
+export const CLUSTER_NAMES = [
+  'pve1',
+  'pve2',
+  'pve3',
+  'pve4',
+  'pve5',
+  'pve6',
+  'pve7',
+  'pve8',
+  'pve9',
+  'pve10',
+];
 
 /** One cluster keeps today's names (cluster `pve`, queue `pve-autopilot`); several get their own. */
 function simClusterNames(n: number): Array<{ name: string; taskQueue: string }> {
@@ -111,7 +122,9 @@ function configText(address: string, namespace: string, clusters: SimCluster[]):
     return [...head, 'proxmox:', proxmox(only.sim, '  '), ''].join('\n');
   }
   const entries = clusters.map((c) =>
-    [`  - name: ${c.name}`, `    taskQueue: ${c.taskQueue}`, '    proxmox:', proxmox(c.sim, '      ')].join('\n'),
+    [`  - name: ${c.name}`, `    taskQueue: ${c.taskQueue}`, '    proxmox:', proxmox(c.sim, '      ')].join(
+      '\n',
+    ),
   );
   return [...head, 'clusters:', ...entries, ''].join('\n');
 }
@@ -268,9 +281,12 @@ export async function startProdStack(opts: ProdStackOptions): Promise<ProdStack>
           lines.push(`  pve-sim ${c.name.padEnd(9)} ${c.sim.url}/api2/json   task queue ${c.taskQueue}`);
         }
         children.forEach((w, i) =>
-          lines.push(`  ${w.name.padEnd(17)} pid ${w.process.pid}, metrics http://127.0.0.1:${opts.metricsPort + i}/metrics`),
+          lines.push(
+            `  ${w.name.padEnd(17)} pid ${w.process.pid}, metrics http://127.0.0.1:${opts.metricsPort + i}/metrics`,
+          ),
         );
-        if (sims.length > 0) lines.push(`  Config            ${configFile}   (npm run cli -- --config ${configFile} ...)`);
+        if (sims.length > 0)
+          lines.push(`  Config            ${configFile}   (npm run cli -- --config ${configFile} ...)`);
         lines.push(`  Logs              ${logDir}`);
         return lines.join('\n');
       },

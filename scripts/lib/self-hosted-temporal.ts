@@ -114,13 +114,27 @@ async function sqlTool(files: TemporalServerFiles, pg: PostgresCluster, db: stri
   try {
     await run(
       files.sqlTool,
-      ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pg.port), '-u', pg.user, '--db', db, ...args],
+      [
+        '--plugin',
+        'postgres12',
+        '--ep',
+        '127.0.0.1',
+        '-p',
+        String(pg.port),
+        '-u',
+        pg.user,
+        '--db',
+        db,
+        ...args,
+      ],
       // The password goes through the environment, not argv (which `ps` shows).
       { env: { ...process.env, SQL_PASSWORD: pg.password }, timeout: 300_000 },
     );
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`temporal-sql-tool ${args[0]} on ${db} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
+    throw new Error(
+      `temporal-sql-tool ${args[0]} on ${db} failed: ${(e.stderr || e.stdout || e.message).trim()}`,
+    );
   }
 }
 
@@ -160,7 +174,11 @@ export function startServer(files: TemporalServerFiles, layout: ServerLayout, lo
 }
 
 /** Waits for the frontend's health check; fails early when the process exits. */
-export async function waitForFrontend(address: string, server: Child, timeoutMs: number): Promise<Connection> {
+export async function waitForFrontend(
+  address: string,
+  server: Child,
+  timeoutMs: number,
+): Promise<Connection> {
   const until = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < until) {

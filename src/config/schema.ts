@@ -202,7 +202,12 @@ const clustersSchema = z
     const seen = new Set<string>();
     entries.forEach((entry, i) => {
       if (seen.has(entry.name)) {
-        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'expected a name no other cluster has', input: entry.name });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: 'expected a name no other cluster has',
+          input: entry.name,
+        });
       }
       seen.add(entry.name);
     });
