@@ -134,6 +134,7 @@ async function sqlTool(files: TemporalServerFiles, pg: PostgresCluster, db: stri
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(
       `temporal-sql-tool ${args[0]} on ${db} failed: ${(e.stderr || e.stdout || e.message).trim()}`,
+      { cause: err },
     );
   }
 }
