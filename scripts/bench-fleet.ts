@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import { Agent, fetch } from 'undici';
 import { startProdStack, type ProdStack } from './lib/prod-stack';
 import { startChild, stopChild, type Child } from './lib/child';
@@ -156,9 +157,29 @@ async function cycleTimes(handle: WorkflowHandle, sinceMs: number): Promise<numb
   return out;
 }
 
+/** Events, and bytes as the server stores them (protobuf-encoded). */
 async function historySize(handle: WorkflowHandle): Promise<{ events: number; bytes: number }> {
   const history = await handle.fetchHistory();
-  return { events: history.events?.length ?? 0, bytes: Buffer.byteLength(JSON.stringify(history)) };
+  const bytes = proto.temporal.api.history.v1.History.encode(history).finish().byteLength;
+  return { events: history.events?.length ?? 0, bytes };
+}
+
+/** Waits until every worker polls every cluster's queue, so start-up is not measured. */
+async function waitForPollers(client: Client, queues: string[], pids: number[]): Promise<void> {
+  const until = Date.now() + 180_000;
+  for (const name of queues) {
+    for (;;) {
+      const { pollers } = await client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      });
+      const ours = (pollers ?? []).filter((p) => pids.some((pid) => p.identity?.startsWith(`${pid}@`)));
+      if (ours.length >= pids.length) break;
+      if (Date.now() > until) throw new Error(`not all ${pids.length} workers poll ${name} after 3 minutes`);
+      await sleep(1000);
+    }
+  }
 }
 
 interface PhaseResult {
@@ -296,6 +317,12 @@ async function main(): Promise<void> {
       );
     }
     const clusters = clustersOf(parseConfig(await readFile(configFile, 'utf8')));
+    await waitForPollers(
+      client,
+      clusters.map((c) => c.taskQueue),
+      workers.map((w) => w.process.pid!),
+    );
+    await sleep(10_000); // past the workers' start-up (JIT, first polls)
     const start = async (i: number) => {
       const c = clusters[i]!;
       const input: ManagerInput = {
