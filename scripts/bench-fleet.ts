@@ -19,8 +19,14 @@ import { workflowsPath } from '../worker/create-worker';
 import { clustersOf, managerPolicyOf, parseConfig } from '../src/config';
 import { clusterManagerWorkflowId, managerStatusQuery, type ManagerInput } from '../workflows/messages';
 
-/** The manager's default cycles per run before continue-as-new (workflows/cluster-manager.ts). */
+/**
+ * A manager run ends (continue-as-new) after 500 cycles (workflows/cluster-manager.ts), or earlier
+ * when the server suggests it: at 4 MiB or 4,096 events of history (Temporal's defaults,
+ * limit.historySize/historyCount.suggestContinueAsNew).
+ */
 const CYCLES_PER_RUN = 500;
+const SUGGEST_BYTES = 4 * 1024 * 1024;
+const SUGGEST_EVENTS = 4096;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const log = (line: string) => process.stderr.write(`[bench:fleet] ${line}\n`);
@@ -193,6 +199,7 @@ interface PhaseResult {
   serverRssMiB: number;
   historyEventsPerCycle: number;
   historyKiBPerCycle: number;
+  cyclesPerRun: number;
   historyEventsPerRun: number;
   historyMiBPerRun: number;
 }
@@ -229,6 +236,11 @@ async function measure(
   const firstCycles = cyclesAfter[0]! - cyclesBefore[0]!;
   const eventsPerCycle = (historyAfter.events - historyBefore.events) / firstCycles;
   const bytesPerCycle = (historyAfter.bytes - historyBefore.bytes) / firstCycles;
+  const runCycles = Math.min(
+    CYCLES_PER_RUN,
+    Math.ceil(SUGGEST_BYTES / bytesPerCycle),
+    Math.ceil(SUGGEST_EVENTS / eventsPerCycle),
+  );
   return {
     clusters: sims.length,
     cycleMsP50: percentile(times, 50),
@@ -240,8 +252,9 @@ async function measure(
     serverRssMiB: after[0]!.rssKiB / 1024,
     historyEventsPerCycle: eventsPerCycle,
     historyKiBPerCycle: bytesPerCycle / 1024,
-    historyEventsPerRun: eventsPerCycle * CYCLES_PER_RUN,
-    historyMiBPerRun: (bytesPerCycle * CYCLES_PER_RUN) / 1024 / 1024,
+    cyclesPerRun: runCycles,
+    historyEventsPerRun: eventsPerCycle * runCycles,
+    historyMiBPerRun: (bytesPerCycle * runCycles) / 1024 / 1024,
   };
 }
 
@@ -256,8 +269,9 @@ function table(opts: ReturnType<typeof options>, one: PhaseResult, all: PhaseRes
     ['Temporal server RSS (MiB)', (r) => r.serverRssMiB, 0],
     ['history per manager cycle (events)', (r) => r.historyEventsPerCycle, 1],
     ['history per manager cycle (KiB)', (r) => r.historyKiBPerCycle, 1],
-    [`history per manager run, ${CYCLES_PER_RUN} cycles (events)`, (r) => r.historyEventsPerRun, 0],
-    [`history per manager run, ${CYCLES_PER_RUN} cycles (MiB)`, (r) => r.historyMiBPerRun, 2],
+    ['manager run length before continue-as-new (cycles)', (r) => r.cyclesPerRun, 0],
+    ['history per manager run (events)', (r) => r.historyEventsPerRun, 0],
+    ['history per manager run (MiB)', (r) => r.historyMiBPerRun, 2],
   ];
   const head = ['figure', '1 cluster', `${all.clusters} clusters`, 'growth'];
   const body = rows.map(([name, get, digits]) => [
