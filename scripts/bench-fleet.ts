@@ -144,15 +144,44 @@ function configText(address: string, sims: SimHandle[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+
+/**
+ * The current run's history, a page at a time (a manager's history near its 4 MiB continue-as-new
+ * point does not fit one gRPC message), with its size as the server stores it (protobuf-encoded).
+ */
+async function currentRun(
+  client: Client,
+  workflowId: string,
+): Promise<{ events: HistoryEvent[]; bytes: number }> {
+  const events: HistoryEvent[] = [];
+  let bytes = 0;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const res = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId },
+      maximumPageSize: 50,
+      nextPageToken,
+    });
+    const page = res.history?.events ?? [];
+    bytes += proto.temporal.api.history.v1.History.encode({ events: page }).finish().byteLength;
+    events.push(...page);
+    nextPageToken = res.nextPageToken?.length ? res.nextPageToken : undefined;
+  } while (nextPageToken);
+  return { events, bytes };
+}
+
+const isObserve = (e: HistoryEvent) =>
+  e.activityTaskScheduledEventAttributes?.activityType?.name === 'observeCluster';
+
 /** Cycle time: from scheduling observeCluster to the end of the workflow task that decided on it. */
-async function cycleTimes(handle: WorkflowHandle, sinceMs: number): Promise<number[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const time = (e: (typeof events)[number]) =>
+function cycleTimes(events: HistoryEvent[], sinceMs: number): number[] {
+  const time = (e: HistoryEvent) =>
     Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   const out: number[] = [];
   events.forEach((e, i) => {
-    if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'observeCluster') return;
-    if (time(e) < sinceMs) return;
+    if (!isObserve(e) || time(e) < sinceMs) return;
     const completed = events.findIndex(
       (x, j) =>
         j > i && String(x.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(e.eventId),
@@ -161,13 +190,6 @@ async function cycleTimes(handle: WorkflowHandle, sinceMs: number): Promise<numb
     if (completed > 0 && decided > 0) out.push(time(events[decided]!) - time(e));
   });
   return out;
-}
-
-/** Events, and bytes as the server stores them (protobuf-encoded). */
-async function historySize(handle: WorkflowHandle): Promise<{ events: number; bytes: number }> {
-  const history = await handle.fetchHistory();
-  const bytes = proto.temporal.api.history.v1.History.encode(history).finish().byteLength;
-  return { events: history.events?.length ?? 0, bytes };
 }
 
 /** Waits until every worker polls every cluster's queue, so start-up is not measured. */
@@ -219,23 +241,24 @@ async function measure(
   const before = await Promise.all(pids.map(sample));
   const cyclesBefore = await Promise.all(handles.map(cycleOf));
   const requestsBefore = await Promise.all(sims.map((s) => s.requests()));
-  const historyBefore = await historySize(handles[0]!);
   await sleep(opts.cycles * opts.cycleSeconds * 1000);
   const wallS = (Date.now() - t0) / 1000;
   const after = await Promise.all(pids.map(sample));
   const cyclesAfter = await Promise.all(handles.map(cycleOf));
   const requestsAfter = await Promise.all(sims.map((s) => s.requests()));
-  const historyAfter = await historySize(handles[0]!);
+  const runs = await Promise.all(sims.map((x) => currentRun(client, clusterManagerWorkflowId(x.name))));
 
   const cpu = (i: number) => ((after[i]!.ticks - before[i]!.ticks) / CLOCK_TICKS / wallS) * 100;
   const perCluster = sims.map((_, i) => {
     const cycles = cyclesAfter[i]! - cyclesBefore[i]!;
     return cycles > 0 ? (requestsAfter[i]! - requestsBefore[i]!) / cycles : NaN;
   });
-  const times = (await Promise.all(handles.map((h) => cycleTimes(h, t0)))).flat();
-  const firstCycles = cyclesAfter[0]! - cyclesBefore[0]!;
-  const eventsPerCycle = (historyAfter.events - historyBefore.events) / firstCycles;
-  const bytesPerCycle = (historyAfter.bytes - historyBefore.bytes) / firstCycles;
+  const times = runs.flatMap((r) => cycleTimes(r.events, t0));
+  // Per cycle, from the first cluster's current run: everything it holds divided by its cycles.
+  const first = runs[0]!;
+  const runSoFar = Math.max(1, first.events.filter(isObserve).length);
+  const eventsPerCycle = first.events.length / runSoFar;
+  const bytesPerCycle = first.bytes / runSoFar;
   const runCycles = Math.min(
     CYCLES_PER_RUN,
     Math.ceil(SUGGEST_BYTES / bytesPerCycle),
