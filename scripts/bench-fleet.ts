@@ -1,8 +1,8 @@
 // `npm run bench:fleet -- --clusters 10 --containers 2000 --workers 3`: pve-autopilot at fleet scale
 // on the production shape. PostgreSQL and the self-hosted Temporal server (as stack:prod), pve-sim
 // clusters hosted in this process (fleet-<N>: N containers each), W worker processes serving every
-// cluster on its own task queue, and an idle cluster manager per cluster (thresholds at 100 %, so
-// each cycle observes and decides nothing). Measured with one cluster's manager running, then with
+// cluster on its own task queue, and an idle cluster manager per cluster (recommend mode: each cycle
+// observes and decides, and starts nothing). Measured with one cluster's manager running, then with
 // all of them: manager cycle time, API requests per idle cycle per cluster, worker and Temporal
 // server CPU and RSS, and the manager's history per cycle and per run. `--json` prints one document.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -129,9 +129,10 @@ function configText(address: string, sims: SimHandle[]): string {
   const lines = [
     'temporal:',
     `  address: ${address}`,
-    // Idle managers: nothing reaches 100 %, so every cycle is one observation and no action.
+    // Idle managers: recommend mode decides every cycle but starts nothing without approval (a
+    // fleet-<N> node can be allocated past 100 %), so each cycle is one observation and no saga.
     'scope: { vmidMin: 10000, vmidMax: 19999 }',
-    'manager: { automation: auto, thresholds: { migratePercent: 100, dropPercent: 100 } }',
+    'manager: { automation: recommend, thresholds: { migratePercent: 100, dropPercent: 100 } }',
     'clusters:',
   ];
   for (const s of sims) {
