@@ -49,7 +49,7 @@ function options() {
       cycles: { type: 'string', default: '6' },
       json: { type: 'boolean', default: false },
       'temporal-port': { type: 'string', default: '7533' },
-      'membership-port': { type: 'string', default: '7233' },
+      'membership-port': { type: 'string', default: '7633' },
       'pg-port': { type: 'string', default: '5435' },
       'data-dir': { type: 'string', default: '.data-prod-bench' },
     },
