@@ -7,7 +7,16 @@ const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
 export const workflowForbiddenImports = [...nodeBuiltins, ...nodeBuiltins.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.test-results/**', 'coverage/**', 'test/fixtures/lint/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.data/**',
+      '.data-prod*/**',
+      '.test-results/**',
+      'coverage/**',
+      'test/fixtures/lint/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -22,10 +22,15 @@ export class TemporalCliError extends Error {
   override name = 'TemporalCliError';
 }
 
+/** The per-user cache of provisioned binaries (the CLI here, the server in temporal-server.ts). */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env.PVE_AUTOPILOT_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pve-autopilot')
+  );
+}
+
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.PVE_AUTOPILOT_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pve-autopilot');
-  return join(base, 'temporal-cli', `v${TEMPORAL_CLI_VERSION}`);
+  return join(cacheRoot(env), 'temporal-cli', `v${TEMPORAL_CLI_VERSION}`);
 }
 
 const binaryName = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
@@ -88,7 +93,7 @@ async function download(target: string, env: NodeJS.ProcessEnv, log: Log): Promi
   }
 }
 
-async function goVersion(env: NodeJS.ProcessEnv): Promise<[number, number] | null> {
+export async function goVersion(env: NodeJS.ProcessEnv): Promise<[number, number] | null> {
   try {
     const { stdout } = await run('go', ['env', 'GOVERSION'], { timeout: 30_000, env });
     const m = /^go(\d+)\.(\d+)/.exec(stdout.trim());

@@ -1,13 +1,15 @@
 // The worker process: loads the config (file + environment), installs the runtime (JSON logs,
 // Prometheus metrics), connects to Temporal and Proxmox, polls the task queue, and drains in-flight
-// activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects.
+// activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects. With a `clusters:`
+// list it runs one Worker per cluster, each on that cluster's task queue with its own Proxmox
+// client and scope, over one connection and one workflow bundle.
 import { parseArgs } from 'node:util';
-import { Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, managedScopeOf, proxmoxConnectionOf } from '../src/config';
-import { createPveClient } from '../src/proxmox';
+import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
+import { clusterConnectionOf, clustersOf, ConfigError, loadConfig, managedScopeOf } from '../src/config';
+import { createPveClient, type PveClient } from '../src/proxmox';
 import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
-import { createWorker } from './create-worker';
+import { createWorker, workflowsPath } from './create-worker';
 
 const log = createLogger();
 
@@ -15,7 +17,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' } }, strict: true });
   const config = await loadConfig({ path: values.config, env: process.env });
   const settings = config.temporal;
-  const pve = createPveClient(proxmoxConnectionOf(config));
+  // Every cluster's connection is checked before anything connects: a bad one names its cluster.
+  const clusters = clustersOf(config).map((c) => ({ ...c, connection: clusterConnectionOf(c) }));
   const metricsAddress = process.env.METRICS_ADDRESS ?? '127.0.0.1:9464';
   Runtime.install({
     logger: new PinoTemporalLogger(log),
@@ -30,33 +33,54 @@ async function main(): Promise<void> {
     onRetry: (attempt, err) =>
       log.warn({ attempt, address: settings.address }, `waiting for Temporal: ${err.message}`),
   });
-  const worker = await createWorker({
-    connection,
-    namespace: settings.namespace,
-    taskQueue: settings.taskQueue,
-    pve,
-    scope: managedScopeOf(config),
-    vmidQuarantineMinutes: config.container.vmidQuarantineMinutes,
-    // A bundle built ahead (bundleWorkflowCode) starts the worker in a second instead of several.
-    workflowBundle: process.env.WORKFLOW_BUNDLE_PATH
-      ? { codePath: process.env.WORKFLOW_BUNDLE_PATH }
-      : undefined,
-  });
-  log.info(
-    {
-      address: settings.address,
-      namespace: settings.namespace,
-      taskQueue: settings.taskQueue,
-      proxmox: pve.describe(),
-      metricsAddress,
-    },
-    'worker polling',
-  );
+  // A bundle built ahead (bundleWorkflowCode) starts the worker in a second instead of several;
+  // several clusters share one bundle built here.
+  const workflowBundle = process.env.WORKFLOW_BUNDLE_PATH
+    ? { codePath: process.env.WORKFLOW_BUNDLE_PATH }
+    : clusters.length > 1
+      ? { code: (await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(log) })).code }
+      : undefined;
+  const clients: PveClient[] = [];
+  const workers: Worker[] = [];
+  for (const cluster of clusters) {
+    const pve = createPveClient(cluster.connection);
+    clients.push(pve);
+    workers.push(
+      await createWorker({
+        connection,
+        namespace: settings.namespace,
+        taskQueue: cluster.taskQueue,
+        pve,
+        scope: managedScopeOf(cluster.config),
+        vmidQuarantineMinutes: cluster.config.container.vmidQuarantineMinutes,
+        workflowBundle,
+      }),
+    );
+    log.info(
+      {
+        address: settings.address,
+        namespace: settings.namespace,
+        cluster: cluster.name,
+        taskQueue: cluster.taskQueue,
+        proxmox: pve.describe(),
+        metricsAddress,
+      },
+      'worker polling',
+    );
+  }
   try {
-    await worker.run();
+    // One worker failing stops the others, so the process exits and its supervisor restarts it whole.
+    await Promise.all(
+      workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+          throw err;
+        }),
+      ),
+    );
   } finally {
     await connection.close();
-    await pve.close();
+    for (const pve of clients) await pve.close();
   }
   log.info('worker stopped');
 }

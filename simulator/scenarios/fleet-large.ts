@@ -9,9 +9,11 @@ export const FLEET_NODES = 50;
 export const FLEET_CONTAINERS = 2000;
 export const FLEET_VMS = 20;
 
-export function fleetLarge(seed: number): ScenarioSpec {
+/** fleet-large, or `fleet-<N>`: N containers on one node per 40 (the same density), for benchmarks. */
+export function fleetLarge(seed: number, size = FLEET_CONTAINERS): ScenarioSpec {
   const rng = new Rng(seed ^ 0xf1ee7);
-  const nodes: NodeSpec[] = Array.from({ length: FLEET_NODES }, (_, i) => ({
+  const nodeCount = size === FLEET_CONTAINERS ? FLEET_NODES : Math.max(2, Math.ceil(size / 40));
+  const nodes: NodeSpec[] = Array.from({ length: nodeCount }, (_, i) => ({
     name: `pve${String(i + 1).padStart(3, '0')}`,
     cpus: rng.pick([32, 48, 64]),
     memGiB: rng.pick([192, 256, 384]),
@@ -20,11 +22,11 @@ export function fleetLarge(seed: number): ScenarioSpec {
   }));
   const teams = ['api', 'web', 'batch', 'cache', 'db', 'dns', 'mail', 'search', 'queue', 'ml'];
   const containers: ContainerSpec[] = [];
-  for (let i = 0; i < FLEET_CONTAINERS; i++) {
+  for (let i = 0; i < size; i++) {
     const vmid = 10000 + i;
     const team = teams[i % teams.length]!;
     // Skewed placement: low-numbered nodes get more, so balancing has something to do.
-    const nodeIdx = Math.min(FLEET_NODES - 1, Math.floor(Math.pow(rng.next(), 1.3) * FLEET_NODES));
+    const nodeIdx = Math.min(nodeCount - 1, Math.floor(Math.pow(rng.next(), 1.3) * nodeCount));
     const cores = rng.pick([1, 1, 2, 2, 2, 4, 4, 8]);
     const memoryMiB = rng.pick([512, 1024, 2048, 2048, 4096, 8192]);
     containers.push({
@@ -62,7 +64,7 @@ export function fleetLarge(seed: number): ScenarioSpec {
     };
   });
   return {
-    name: 'fleet-large',
+    name: size === FLEET_CONTAINERS ? 'fleet-large' : `fleet-${size}`,
     clusterName: 'fleet',
     epoch: DEFAULT_EPOCH,
     ...standardAccess(seed, 'fleet-root'),

@@ -31,6 +31,8 @@ export type Command =
 
 export interface GlobalOptions {
   config?: string;
+  /** --cluster: one entry of the config's clusters list. */
+  cluster?: string;
   json: boolean;
   /** False with --no-wait (sagas only). */
   wait: boolean;
@@ -104,6 +106,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     json: values.json === true,
     wait: values['no-wait'] !== true,
     ...(typeof values.config === 'string' ? { config: values.config } : {}),
+    ...(typeof values.cluster === 'string' ? { cluster: values.cluster } : {}),
   };
   return { kind: 'run', command: buildCommand(spec.name, rest, values), global };
 }

@@ -1,7 +1,7 @@
 // What a command runs with: the loaded config, and the Proxmox and Temporal clients built from it
 // on first use, so `config validate` needs neither and `status` works with Proxmox alone.
 import { Client, Connection, isGrpcServiceError, ServiceError } from '@temporalio/client';
-import { loadConfig, proxmoxConnectionOf, type Config } from '../config';
+import { clusterConnectionOf, loadConfig, selectCluster, type Config } from '../config';
 import { createPveClient, type PveClient } from '../proxmox';
 import { clientConnectionOptions } from '../temporal/settings';
 import type { GlobalOptions } from './args';
@@ -25,10 +25,13 @@ const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 export async function createContext(global: GlobalOptions, io: Io): Promise<Context> {
-  const config = await loadConfig({
+  const loaded = await loadConfig({
     ...(global.config === undefined ? {} : { path: global.config }),
     env: io.env,
   });
+  // Every command acts on one cluster: its own config, task queue and workflow ids.
+  const selected = selectCluster(loaded, global.cluster);
+  const { config } = selected;
   let pve: PveClient | undefined;
   let connection: Connection | undefined;
   let client: Client | undefined;
@@ -40,7 +43,7 @@ export async function createContext(global: GlobalOptions, io: Io): Promise<Cont
     config,
     cluster: config.cluster.name,
     pve() {
-      pve ??= createPveClient(proxmoxConnectionOf(config));
+      pve ??= createPveClient(clusterConnectionOf(selected));
       return pve;
     },
     async temporal() {

@@ -27,6 +27,11 @@ export const globalOptions: Readonly<Record<string, OptionSpec>> = {
     value: 'PATH',
     help: 'config file (default: $PVE_AUTOPILOT_CONFIG, else ./pve-autopilot.yaml)',
   },
+  cluster: {
+    type: 'string',
+    value: 'NAME',
+    help: 'the cluster to act on, when the config lists several under clusters:',
+  },
   json: { type: 'boolean', help: 'machine-readable output: one JSON document on stdout' },
   help: { type: 'boolean', short: 'h', help: 'show help for the command and exit' },
 };

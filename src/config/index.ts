@@ -1,6 +1,7 @@
 // pve-autopilot's configuration: one YAML file validated by one zod schema, with environment
 // overrides for connection settings and secrets.
 
+export { clusterConnectionOf, clustersOf, selectCluster, type ClusterConfig } from './clusters';
 export { proxmoxConnectionOf, type CompleteProxmoxSection } from './connection';
 export { ENV_OVERRIDES, applyEnvOverrides, type Env } from './env';
 export { ConfigError, type ConfigProblem } from './errors';

@@ -5,6 +5,12 @@ import type { Config } from './schema';
 
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
+  for (const entry of copy.clusters ?? []) redactIn(entry);
+  redactIn(copy);
+  return copy;
+}
+
+function redactIn(copy: object): void {
   for (const path of SECRET_PATHS) {
     let here: unknown = copy;
     for (const key of path.slice(0, -1)) {
@@ -15,5 +21,4 @@ export function redactConfig(config: Config): Config {
       (here as Record<string, unknown>)[last] = REDACTED;
     }
   }
-  return copy;
 }

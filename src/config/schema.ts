@@ -182,6 +182,38 @@ export const proxmoxSchema = section({
   }
 }, whenFieldsValid);
 
+/**
+ * One Proxmox cluster of a deployment that runs several (see clusters.ts): its own name, task queue
+ * and connection; a scope/manager/generator/container section given here replaces the top-level one.
+ */
+const clusterEntrySchema = section({
+  name: matching(/^[a-z0-9][a-z0-9-]{0,30}$/i, 'letters, digits and hyphens, up to 31'),
+  taskQueue: nonEmptyText('a task queue name').optional(),
+  proxmox: proxmoxSchema,
+  scope: scopeSchema.optional(),
+  manager: managerSchema.optional(),
+  generator: generatorSchema.optional(),
+  container: containerSchema.optional(),
+});
+
+const clustersSchema = z
+  .array(clusterEntrySchema, { error: 'expected a list of clusters, each with a name and proxmox settings' })
+  .min(1, { error: 'expected at least one cluster (or no clusters key)' })
+  .superRefine((entries, ctx) => {
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      if (seen.has(entry.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: 'expected a name no other cluster has',
+          input: entry.name,
+        });
+      }
+      seen.add(entry.name);
+    });
+  }, whenFieldsValid);
+
 export const configSchema = section({
   cluster: clusterSchema.prefault({}),
   scope: scopeSchema.prefault({}),
@@ -191,6 +223,7 @@ export const configSchema = section({
   container: containerSchema.prefault({}),
   temporal: temporalSchema.prefault({}),
   proxmox: proxmoxSchema.prefault({}),
+  clusters: clustersSchema.optional(),
 });
 
 /** A validated configuration with every default filled in. */

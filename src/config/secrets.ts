@@ -9,6 +9,8 @@ export const SECRET_PATHS: readonly (readonly string[])[] = [
 export const REDACTED = '***';
 
 export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  // A cluster entry (clusters[i].proxmox...) holds the same secrets as the top level.
+  if (path[0] === 'clusters' && typeof path[1] === 'number') path = path.slice(2);
   return SECRET_PATHS.some(
     (secret) => secret.length === path.length && secret.every((key, i) => key === path[i]),
   );

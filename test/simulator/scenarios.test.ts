@@ -2,7 +2,7 @@
 // the API; the same seed builds the same scenario.
 import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../simulator/index.js';
-import { SCENARIOS } from '../../simulator/scenarios/index.js';
+import { loadScenario, SCENARIOS } from '../../simulator/scenarios/index.js';
 import { TEST_DATA_DIR, admin, tokenApi } from './support/client.js';
 
 type Row = Record<string, unknown>;
@@ -64,5 +64,16 @@ describe('scenarios', () => {
     expect(JSON.stringify(SCENARIOS['fleet-large']!(3))).not.toBe(
       JSON.stringify(SCENARIOS['fleet-large']!(4)),
     );
+  });
+});
+
+describe('sized fleets (fleet-<N>), for benchmarks', () => {
+  it('fleet-120 has 120 containers on 3 nodes; an out-of-range size is an unknown scenario', () => {
+    const spec = loadScenario('fleet-120', 1);
+    expect(spec.containers).toHaveLength(120);
+    expect(spec.nodes).toHaveLength(3);
+    expect(loadScenario('fleet-large', 1).containers).toHaveLength(2000);
+    expect(() => loadScenario('fleet-0', 1)).toThrow(/unknown scenario 'fleet-0'/);
+    expect(() => loadScenario('fleet-10001', 1)).toThrow(/unknown scenario/);
   });
 });

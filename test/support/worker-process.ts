@@ -27,21 +27,38 @@ export function startWorkerProcess(opts: {
   taskQueue: string;
   clusterName?: string;
 }): WorkerProcess {
+  return spawnWorker({
+    PVE_AUTOPILOT_CONFIG: emptyConfig(),
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    PROXMOX_HOST: opts.sim.host,
+    PROXMOX_PORT: String(opts.sim.port),
+    PROXMOX_TOKEN_ID: opts.sim.token.id,
+    PROXMOX_TOKEN_SECRET: opts.sim.token.secret,
+    PROXMOX_CA_FILE: opts.sim.caFile,
+  });
+}
+
+/** A worker that reads everything but the Temporal address from a config file (e.g. a clusters: list). */
+export function startConfiguredWorkerProcess(configFile: string): WorkerProcess {
+  return spawnWorker({ PVE_AUTOPILOT_CONFIG: configFile });
+}
+
+function spawnWorker(extraEnv: NodeJS.ProcessEnv): WorkerProcess {
+  // Only the settings given here: none of the caller's own PROXMOX_/TEMPORAL_ settings leak in.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(PROXMOX_|TEMPORAL_TASK_QUEUE$|PVE_AUTOPILOT_CONFIG$)/.test(k),
+    ),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     env: {
-      ...process.env,
-      PVE_AUTOPILOT_CONFIG: emptyConfig(),
+      ...inherited,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: opts.taskQueue,
-      PROXMOX_HOST: opts.sim.host,
-      PROXMOX_PORT: String(opts.sim.port),
-      PROXMOX_TOKEN_ID: opts.sim.token.id,
-      PROXMOX_TOKEN_SECRET: opts.sim.token.secret,
-      PROXMOX_CA_FILE: opts.sim.caFile,
       METRICS_ADDRESS: 'off',
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
       LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

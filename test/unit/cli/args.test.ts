@@ -135,6 +135,7 @@ describe('parseArgs', () => {
     expect(run('--config a.yaml --json status').global).toEqual({ config: 'a.yaml', json: true, wait: true });
     expect(run('status --json --config=b.yaml').global).toEqual({ config: 'b.yaml', json: true, wait: true });
     expect(run('drop 1403 --no-wait').global).toEqual({ json: false, wait: false });
+    expect(run('--cluster pve2 manager status').global).toEqual({ cluster: 'pve2', json: false, wait: true });
   });
 
   it('answers --help on every command, group and the program with that page', () => {
