@@ -87,11 +87,14 @@ export const autoscaleConfigSchema = ruleSection(
   },
   { enabled: false, automation: 'auto', priority: 50 },
 ).superRefine((c, ctx) => {
-  const layers: Array<{ path: string; values: Tunables }> = [{ path: '', values: c }];
-  c.overrides.forEach((o, i) => layers.push({ path: `overrides.${i}.`, values: { ...c, ...definedOf(o) } }));
+  // Each override is checked on top of the section, so a conflict names the override at fault.
+  const layers: Array<{ path: Array<string | number>; values: Tunables }> = [{ path: [], values: c }];
+  c.overrides.forEach((o, i) => layers.push({ path: ['overrides', i], values: { ...c, ...definedOf(o) } }));
   for (const { path, values } of layers) {
     const problem = tunablesProblem(values);
-    if (problem) reject(ctx, `${path}${problem.field}`, problem.expected, values[problem.field]);
+    if (!problem) continue;
+    const input = values[problem.field];
+    ctx.addIssue({ code: 'custom', path: [...path, problem.field], message: problem.expected, input });
   }
 }, whenFieldsValid);
 
