@@ -198,7 +198,7 @@ export function assessAutoscale(view: RuleView, config: AutoscaleConfig, state: 
 
     // OOM: at its limit means the cgroup caps it and it swaps or is killed; one step now, no window.
     if (atMemoryLimit(ct) && memory < t.maxMemoryMiB) {
-      const target = Math.min(t.maxMemoryMiB, memory + t.memoryStepMiB);
+      const target = Math.min(t.maxMemoryMiB, Math.max(t.minMemoryMiB, memory + t.memoryStepMiB));
       const hostProblem = room ? memoryHostProblem(room, (target - memory) * MiB, config) : 'node unknown';
       if (hostProblem === null) {
         oom[key] = [Math.max(oom[key]?.[0] ?? 0, Math.ceil(ct.mem / MiB)), now + OOM_HOLD_SECONDS];
@@ -298,7 +298,7 @@ function wanted(
   const memory = memoryMiBOf(ct);
 
   if (cpu >= t.cpuUpPercent) {
-    const target = Math.min(t.maxCores, cores + t.coreStep);
+    const target = Math.min(t.maxCores, Math.max(t.minCores, cores + t.coreStep));
     const reason = `CPU ${Math.round(cpu)} % ${of} ≥ ${t.cpuUpPercent} %`;
     if (target > cores) {
       out.cores = target;
@@ -315,7 +315,7 @@ function wanted(
   }
 
   if (mem >= t.memoryUpPercent) {
-    const target = Math.min(t.maxMemoryMiB, memory + t.memoryStepMiB);
+    const target = Math.min(t.maxMemoryMiB, Math.max(t.minMemoryMiB, memory + t.memoryStepMiB));
     const reason = `memory ${Math.round(mem)} % ${of} ≥ ${t.memoryUpPercent} %`;
     if (target > memory) {
       out.memoryMiB = target;

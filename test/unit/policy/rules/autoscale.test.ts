@@ -135,6 +135,15 @@ describe('autoscale rule: limits and steps', () => {
     expect(scales(down)).toMatchObject([{ memoryMiB: 512 }]);
   });
 
+  it('a scale-up of a container below its minimum lands at the minimum, not one step up', () => {
+    // Found by the [min, max] property: 256 + 128 MiB was proposed under a 512 MiB minimum.
+    const r = rounds(
+      autoscale({ memoryStepMiB: 128 }),
+      times(3, snap([box(1400, { memMiB: 230, limitMiB: 256 })])),
+    );
+    expect(scales(r)).toMatchObject([{ memoryMiB: 512 }]);
+  });
+
   it('never goes below minCores or minMemoryMiB', () => {
     const r = rounds(
       autoscale(),
