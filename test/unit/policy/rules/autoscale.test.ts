@@ -462,3 +462,36 @@ describe('autoscale config', () => {
     expect(coreSettingsOf(parseConfig(both, {})).maxPerKind).toEqual({ scale: 1 });
   });
 });
+
+describe('the README’s worked example', () => {
+  it('adds a core at 91 % and takes it back at 10 %, memory untouched', () => {
+    const config = autoscale();
+    const at = (cpu: number, cores: number) =>
+      snap([box(1401, { cpu, cores, limitMiB: 2048, memMiB: 900, node: 'srv-px1' })], [host('srv-px1')]);
+    const up = rounds(config, [at(0.88, 2), at(0.93, 2), at(0.92, 2)]);
+    expect(scales(up)).toEqual([
+      {
+        kind: 'scale',
+        vmid: 1401,
+        node: 'srv-px1',
+        cores: 3,
+        reason: 'CPU 91 % avg of 3 cycles ≥ 80 %: 2 → 3 cores',
+      },
+    ]);
+    const busy = rounds(config, times(6, at(0.61, 3)), { state: up.state, start: up.now + 10_000 });
+    expect(busy.proposals).toEqual([]);
+    const quiet = rounds(config, [at(0.12, 3), at(0.09, 3), at(0.1, 3)], {
+      state: busy.state,
+      start: up.now + 3_600_000,
+    });
+    expect(scales(quiet)).toEqual([
+      {
+        kind: 'scale',
+        vmid: 1401,
+        node: 'srv-px1',
+        cores: 2,
+        reason: 'CPU 10 % avg of 3 cycles and 10 % now < 30 %: 3 → 2 cores',
+      },
+    ]);
+  });
+});
