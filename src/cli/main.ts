@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config';
 import { parseArgs, type Command } from './args';
+import { autoscaleStatusCommand } from './commands/autoscale';
 import { configValidateCommand } from './commands/config';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
@@ -46,6 +47,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return configValidateCommand(ctx);
     case 'plan':
       return planCommand(ctx);
+    case 'autoscale':
+      return autoscaleStatusCommand(ctx);
     default:
       return sagaCommand(ctx, command);
   }

@@ -133,7 +133,7 @@ export function step(input: RoundInput): RoundResult {
   const ruleStates = { ...input.core.ruleStates };
   if (input.evaluate) {
     const random = createRandom(seed);
-    const actionable = actionableContainers(snapshot, settings, cluster, cooldownUntil, now);
+    const actionable = roundActionable(snapshot, settings, cluster, cooldownUntil, now);
     const view: RuleView = {
       snapshot,
       settings,
@@ -261,7 +261,7 @@ function admit(
 }
 
 /** Managed, unlocked, idle, out of cooldown, on an online node, and not just started. */
-function actionableContainers(
+export function roundActionable(
   snapshot: ClusterSnapshot,
   settings: CoreSettings,
   cluster: ProjectedCluster,
