@@ -495,3 +495,23 @@ describe('the README’s worked example', () => {
     ]);
   });
 });
+
+describe('the projected cluster with scale-ups', () => {
+  it('counts a scale’s added cores as used, so a later move cannot spend the same CPU', async () => {
+    const { admissionProblem, applyAction, projectCluster } = await import('../../../../src/policy');
+    // pve2: 16 cores, 12 busy; the CPU admission limit is 90 % = 14.4 cores.
+    const nodes = [host('pve1'), host('pve2', { cpu: 12 / 16 })];
+    const cts = [
+      box(1400, { node: 'pve2', cores: 2, cpu: 1 }),
+      box(1401, { node: 'pve1', cores: 2, cpu: 1 }),
+    ];
+    const move = { kind: 'migrate' as const, vmid: 1401, from: 'pve1', to: 'pve2', reason: 'test' };
+    const plain = projectCluster(snap(cts, nodes), settings, []);
+    expect(admissionProblem(plain, move)).toBeNull();
+    const scaled = projectCluster(snap(cts, nodes), settings, []);
+    applyAction(scaled, { kind: 'scale', vmid: 1400, node: 'pve2', cores: 4, reason: 'test' });
+    expect(admissionProblem(scaled, move)).toBe(
+      'pve2 would use 100.0 % of its CPU, above the 90.0 % admission limit',
+    );
+  });
+});
