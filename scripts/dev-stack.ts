@@ -23,7 +23,8 @@ const usage = `usage: npm start -- [options]
   --metrics-port N   worker Prometheus metrics port (default 9464, env METRICS_PORT)
   --data-dir DIR     Temporal database, pve-sim state and logs (default .data, env PVE_AUTOPILOT_DATA_DIR)
   --sim-port N       pve-sim HTTPS port (default 8006, env PVE_SIM_PORT)
-  --sim-scenario S   pve-sim scenario: lab-2node, zones-6node or fleet-large (default lab-2node)
+  --sim-scenario S   pve-sim scenario: lab-2node, lab-2node-autoscale, zones-6node or fleet-large
+                     (default lab-2node)
   --sim-speed X      simulated seconds per wall second (default 10)
   --no-sim           no pve-sim: the worker uses the Proxmox settings of pve-autopilot.yaml / PROXMOX_*`;
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config';
 import { parseArgs, type Command } from './args';
 import { cancelCommand } from './commands/cancel';
+import { autoscaleStatusCommand } from './commands/autoscale';
 import { configValidateCommand } from './commands/config';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
@@ -49,6 +50,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return planCommand(ctx);
     case 'cancel':
       return cancelCommand(ctx, command);
+    case 'autoscale':
+      return autoscaleStatusCommand(ctx);
     default:
       return sagaCommand(ctx, command);
   }

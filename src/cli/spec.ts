@@ -193,6 +193,17 @@ export const commandSpecs: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'autoscale status',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'per managed container: cores and memory now and the target, the window, cooldown left, and why',
+    options: {},
+    notes: [
+      "From the running manager's autoscale state and last observation (no API call).",
+      ...updateNote('cluster manager'),
+    ],
+  },
+  {
     name: 'migrate',
     args: '<vmid>',
     positionals: { min: 1, max: 1 },
@@ -279,6 +290,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
   generator: 'the load generator: creates containers until the nodes fill up',
   manager: 'the cluster manager: observe, decide, act, verify in monitoring cycles',
   config: 'the configuration file',
+  autoscale: 'vertical autoscaling: what the autoscale rule of the running manager thinks',
 };
 
 export function specOf(name: string): CommandSpec | undefined {

@@ -26,10 +26,19 @@ export function coreSettingsOf(config: Config): CoreSettings {
     cpuShare: m.cpuAdmissionShare,
     maxConcurrent: m.maxConcurrent,
     maxPerNode: m.maxPerNode,
-    maxPerKind: { ...m.maxPerKind },
+    maxPerKind: maxPerKindOf(config),
     cooldownMs: m.cooldownSeconds * 1000,
     drainedNodes: [],
   };
+}
+
+/** Autoscaling's maxConcurrent is the cap on scale operations at once while it is enabled. */
+function maxPerKindOf(config: Config): CoreSettings['maxPerKind'] {
+  const kinds = { ...config.manager.maxPerKind };
+  if (config.autoscale.enabled) {
+    kinds.scale = Math.min(kinds.scale ?? config.autoscale.maxConcurrent, config.autoscale.maxConcurrent);
+  }
+  return kinds;
 }
 
 /** Each rule's config section, by rule name, as the manager workflow takes them. */

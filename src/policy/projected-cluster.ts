@@ -234,7 +234,12 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
       }
       return;
     case 'scale': {
-      if (!here || action.memoryMiB === undefined) return;
+      if (!here) return;
+      // Added cores count as fully used, so a later proposal cannot spend the same CPU.
+      if (action.cores !== undefined && ct.status === 'running') {
+        here.cpuCores += Math.max(0, action.cores - ct.maxcpu);
+      }
+      if (action.memoryMiB === undefined) return;
       const delta = action.memoryMiB * MiB - ct.maxmem;
       if (managed && basis === 'allocated') here.managedBytes += delta;
       if (delta > 0) here.usedBytes += delta;

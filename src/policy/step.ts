@@ -134,7 +134,7 @@ export function step(input: RoundInput): RoundResult {
   if (input.evaluate) {
     const random = createRandom(seed);
     const actionableIds = new Set<number>();
-    const actionable = actionableContainers(snapshot, settings, cluster, cooldownUntil, now, actionableIds);
+    const actionable = roundActionable(snapshot, settings, cluster, cooldownUntil, now, actionableIds);
     const view: RuleView = {
       snapshot,
       settings,
@@ -262,13 +262,13 @@ function admit(
 }
 
 /** Managed, unlocked, idle, out of cooldown, on an online node, and not just started. */
-function actionableContainers(
+export function roundActionable(
   snapshot: ClusterSnapshot,
   settings: CoreSettings,
   cluster: ProjectedCluster,
   cooldownUntil: Record<string, number>,
   now: number,
-  ids: Set<number>,
+  ids: Set<number> = new Set(),
 ): ContainerState[] {
   // By number, once: a string key per container costs more than the rest of the checks.
   const cooling = new Set<number>();

@@ -56,7 +56,7 @@ describe('npm run sim', () => {
     );
     expect(err).toMatchObject({ code: 2 });
     expect((err as { stderr: string }).stderr).toContain(
-      "unknown scenario 'lab-3node' (expected one of: lab-2node, zones-6node, fleet-large)",
+      "unknown scenario 'lab-3node' (expected one of: lab-2node, lab-2node-autoscale, zones-6node, fleet-large)",
     );
   });
 

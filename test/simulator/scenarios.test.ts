@@ -4,6 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../simulator/index.js';
 import { loadScenario, SCENARIOS } from '../../simulator/scenarios/index.js';
 import { TEST_DATA_DIR, admin, tokenApi } from './support/client.js';
+import { clusterResourcesSchema } from '../../src/proxmox/schemas.js';
+import { toClusterSnapshot } from '../../src/proxmox/index.js';
+import { autoscaleConfigSchema, autoscaleRule, type Proposal } from '../../src/policy/index.js';
+import { viewOf } from '../unit/policy/rules/autoscale-support.js';
 
 type Row = Record<string, unknown>;
 
@@ -57,6 +61,44 @@ describe('scenarios', () => {
     expect(spec.nodes.map((n) => n.name)).toEqual(['srv-px1', 'srv-px2']);
     expect(spec.templates.some((t) => t.file.startsWith('debian-'))).toBe(true);
     expect(spec.containers.filter((c) => c.vmid >= 1400 && c.vmid <= 1499).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('lab-2node-autoscale gives the autoscale rule a core and a memory step to take within three cycles', async () => {
+    const sim = await startSimulator({
+      scenario: 'lab-2node-autoscale',
+      port: 0,
+      clock: { mode: 'manual' },
+      dataDir: TEST_DATA_DIR,
+      quiet: true,
+    });
+    try {
+      const api = tokenApi(sim);
+      const config = autoscaleConfigSchema.parse({ enabled: true });
+      let state = autoscaleRule.initialState();
+      const proposals: Proposal[] = [];
+      for (let cycle = 0; cycle < 3; cycle++) {
+        const rows = clusterResourcesSchema.parse(await api.cluster.resources.$get());
+        const now = 1_800_000_000_000 + cycle * 10_000;
+        const result = autoscaleRule.evaluate(viewOf(toClusterSnapshot(rows, now), now), config, state);
+        state = result.state;
+        proposals.push(...result.proposals);
+        await admin(sim, 'POST', '/clock/advance', { seconds: 10 });
+      }
+      const summary = proposals.map((p) => [p.action.kind === 'scale' ? p.action.vmid : 0, p.action.reason]);
+      // The leak is at its limit from the start: bumped in the first cycle, ahead of the window.
+      expect(summary[0]).toEqual([
+        1404,
+        expect.stringMatching(/^memory at its limit .*: 512 → 1024 MiB at once/),
+      ]);
+      // The ramp is at 95 % of its cores: a core once the window is full.
+      expect(summary).toContainEqual([
+        1401,
+        expect.stringMatching(/^CPU 9\d % avg of 3 cycles ≥ 80 %: 2 → 3 cores$/),
+      ]);
+      expect(summary.filter(([vmid]) => vmid !== 1404 && vmid !== 1401)).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('a seed builds the same scenario every time, another seed a different fleet', () => {

@@ -13,3 +13,13 @@ export { migrateRule } from './migrate';
 export const labRules: readonly LabRule[] = [dropRule, migrateRule];
 export { labRule, labConfigSchema, type LabConfig } from './lab';
 export { ruleRegistry, ruleNames, type RuleName } from './registry';
+export {
+  autoscaleRule,
+  assessAutoscale,
+  effectiveSettings,
+  EMERGENCY_PRIORITY,
+  type AutoscaleReport,
+  type Assessment,
+} from './autoscale';
+export { autoscaleConfigSchema, type AutoscaleConfig, type AutoscaleOverride } from './autoscale-config';
+export { emptyAutoscaleState, withSamples, type AutoscaleState, type WindowEntry } from './autoscale-window';

@@ -2,10 +2,12 @@
 // rule is one line here, plus its own file and its config section (built in that file).
 
 import type { AnyRule } from '../rule';
+import { autoscaleRule } from './autoscale';
 import { labRule } from './lab';
 
 export const ruleRegistry = {
   lab: labRule,
+  autoscale: autoscaleRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

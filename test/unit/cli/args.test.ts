@@ -98,6 +98,12 @@ describe('parseArgs', () => {
 
   it('reads plan and manager set, and rejects a malformed change before anything is asked', () => {
     expect(run('plan --json').command).toEqual({ name: 'plan' });
+    expect(run('autoscale status --json')).toMatchObject({
+      command: { name: 'autoscale', action: 'status' },
+      global: { json: true },
+    });
+    expect(() => run('autoscale status 1400')).toThrow('autoscale status: unexpected argument "1400"');
+    expect(() => run('autoscale scale')).toThrow('autoscale: unknown action "scale"; expected one of status');
     expect(run('manager set thresholds migratePercent=10 dropPercent=15').command).toEqual({
       name: 'manager',
       action: 'set-thresholds',
