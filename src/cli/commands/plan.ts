@@ -124,8 +124,10 @@ async function managerCore(
   const workflowId = managerLoop.workflowId(ctx.cluster);
   try {
     const state = await client.workflow.getHandle(workflowId).query(managerStatusQuery);
-    if (state?.core)
-      return { core: state.core, source: `from the running manager (${workflowId}, cycle ${state.cycle})` };
+    if (state?.core) {
+      const source = `from the running manager (${workflowId}, cycle ${state.cycle}, automation ${state.automation})`;
+      return { core: state.core, source, running: state.automation };
+    }
   } catch {
     // Not running, or it has no answer: plan from a fresh state.
   }
