@@ -1,5 +1,5 @@
-// QEMU VMs beside the containers (zones-6node, fleet-large): `pve-autopilot status` and the cluster
-// manager (real Temporal dev server, real activities) never list or act on a VM, and the node load
+// QEMU VMs beside the containers (zones-6node, fleet-large): `pve-autopilot status`, `plan` and the
+// cluster manager (real Temporal dev server, real activities) never list or act on a VM, and the node load
 // they read includes the VMs' memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -106,6 +106,23 @@ describe.each(SCENARIOS)('$scenario with VMs', ({ scenario, scope, vms, migrateP
       );
       expect(shown.containers, name).toBe(cts.length);
     }
+  });
+
+  it('plan --json lists actions on containers only, none on a VM', async () => {
+    const w = await cliWorld(
+      sim.sim,
+      taskQueue,
+      `scope:\n  vmidMin: ${scope.vmidMin}\n  vmidMax: ${scope.vmidMax}\n` +
+        `lab:\n  migratePercent: ${migratePercent}\n  dropPercent: 100\n`,
+    );
+    const run = await w.cli(['plan', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { actions: Array<{ action: { vmid?: number } }> };
+    // The same thresholds give the manager work below, so an empty plan would prove nothing.
+    expect(out.actions.length).toBeGreaterThan(0);
+    const vmids = out.actions.flatMap((a) => (a.action.vmid === undefined ? [] : [a.action.vmid]));
+    expect(vmids.filter((v) => (vms as readonly number[]).includes(v))).toEqual([]);
   });
 
   it('the manager acts on containers only, on node figures that include the VMs', async () => {
