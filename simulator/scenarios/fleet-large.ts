@@ -49,7 +49,7 @@ export function fleetLarge(seed: number, size = FLEET_CONTAINERS): ScenarioSpec 
     const memoryMiB = rng.pick([4096, 8192, 16384]);
     return {
       vmid: 9000 + i,
-      node: nodes[(i * 7) % FLEET_NODES]!.name,
+      node: nodes[(i * 7) % nodeCount]!.name,
       name: `vm-${9000 + i}`,
       cores: rng.pick([2, 4, 8]),
       memoryMiB,
