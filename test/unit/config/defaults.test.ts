@@ -11,6 +11,39 @@ import {
 } from '../../../src/config';
 import type { TemporalSettings } from '../../../src/temporal/settings';
 
+/** The rule sections' defaults, as parseConfig fills them in and ruleConfigsOf passes them on. */
+const labDefaults = {
+  enabled: true,
+  automation: 'auto',
+  priority: 40,
+  migratePercent: 8,
+  dropPercent: 12,
+  migrateChoice: 'best-fit',
+  dropMode: 'destroy',
+} satisfies Config['lab'];
+const autoscaleDefaults = {
+  enabled: false,
+  automation: 'auto',
+  priority: 50,
+  cpuUpPercent: 80,
+  cpuDownPercent: 30,
+  memoryUpPercent: 85,
+  memoryDownPercent: 40,
+  minCores: 1,
+  maxCores: 8,
+  minMemoryMiB: 512,
+  maxMemoryMiB: 8192,
+  coreStep: 1,
+  memoryStepMiB: 512,
+  cooldownSeconds: 300,
+  evaluationPeriods: 3,
+  overrides: [],
+  maxConcurrent: 2,
+  hostMaxCpuPercent: 95,
+  hostMaxMemoryPercent: 95,
+  emergencyHostMemoryPercent: 98,
+} satisfies Config['autoscale'];
+
 const examplePath = new URL('../../../pve-autopilot.example.yaml', import.meta.url);
 
 describe('defaults', () => {
@@ -29,37 +62,8 @@ describe('defaults', () => {
         admissionShare: 0.9,
         cpuAdmissionShare: 0.9,
       },
-      lab: {
-        enabled: true,
-        automation: 'auto',
-        priority: 40,
-        migratePercent: 8,
-        dropPercent: 12,
-        migrateChoice: 'best-fit',
-        dropMode: 'destroy',
-      },
-      autoscale: {
-        enabled: false,
-        automation: 'auto',
-        priority: 50,
-        cpuUpPercent: 80,
-        cpuDownPercent: 30,
-        memoryUpPercent: 85,
-        memoryDownPercent: 40,
-        minCores: 1,
-        maxCores: 8,
-        minMemoryMiB: 512,
-        maxMemoryMiB: 8192,
-        coreStep: 1,
-        memoryStepMiB: 512,
-        cooldownSeconds: 300,
-        evaluationPeriods: 3,
-        overrides: [],
-        maxConcurrent: 2,
-        hostMaxCpuPercent: 95,
-        hostMaxMemoryPercent: 95,
-        emergencyHostMemoryPercent: 98,
-      },
+      lab: labDefaults,
+      autoscale: autoscaleDefaults,
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -106,39 +110,7 @@ describe('defaults', () => {
       cooldownMs: 60_000,
       drainedNodes: [],
     });
-    expect(ruleConfigsOf(config)).toEqual({
-      lab: {
-        enabled: true,
-        automation: 'auto',
-        priority: 40,
-        migratePercent: 8,
-        dropPercent: 12,
-        migrateChoice: 'best-fit',
-        dropMode: 'destroy',
-      },
-      autoscale: {
-        enabled: false,
-        automation: 'auto',
-        priority: 50,
-        cpuUpPercent: 80,
-        cpuDownPercent: 30,
-        memoryUpPercent: 85,
-        memoryDownPercent: 40,
-        minCores: 1,
-        maxCores: 8,
-        minMemoryMiB: 512,
-        maxMemoryMiB: 8192,
-        coreStep: 1,
-        memoryStepMiB: 512,
-        cooldownSeconds: 300,
-        evaluationPeriods: 3,
-        overrides: [],
-        maxConcurrent: 2,
-        hostMaxCpuPercent: 95,
-        hostMaxMemoryPercent: 95,
-        emergencyHostMemoryPercent: 98,
-      },
-    });
+    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',
