@@ -18,6 +18,7 @@ import { startSimulator, type RunningSim } from '../simulator/index';
 import { workflowsPath } from '../worker/create-worker';
 import { clustersOf, coreSettingsOf, parseConfig, ruleConfigsOf } from '../src/config';
 import { clusterManagerWorkflowId, managerStatusQuery, type ManagerInput } from '../workflows/messages';
+import { integer } from './lib/options';
 
 /**
  * A manager run ends (continue-as-new) after 500 cycles (workflows/cluster-manager.ts), or earlier
@@ -30,14 +31,6 @@ const SUGGEST_EVENTS = 4096;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 const log = (line: string) => process.stderr.write(`[bench:fleet] ${line}\n`);
-
-function integer(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`--${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
 
 function options() {
   const { values } = parseArgs({

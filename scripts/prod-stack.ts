@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { startProdStack, type ProdStack } from './lib/prod-stack';
 import type { selfCheckWorkflow } from '../workflows/self-check';
+import { integer } from './lib/options';
 
 const say = (line: string) => process.stdout.write(`[stack:prod] ${line}\n`);
 
@@ -22,14 +23,6 @@ const usage = `usage: npm run stack:prod -- [options]
   --sim-speed X      simulated seconds per wall second (default 10)
   --no-loops         do not start the generator and manager of each cluster
   --data-dir DIR     PostgreSQL data, server config, pve-sim state and logs (default .data-prod)`;
-
-function integer(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`--${name}: expected a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return n;
-}
 
 function options() {
   const { values } = parseArgs({
