@@ -34,6 +34,8 @@ export interface RunningSim {
   tokenFile: string;
   fingerprint: string; // SHA-256 of the server cert, 'AA:BB:...' uppercase colon form as PVE shows it
   token: { id: string; secret: string }; // full-access token of the scenario
+  /** Every token of the scenario with its role, e.g. root@pam!readonly (PVEAuditor) for 403 paths. */
+  tokens: Array<{ id: string; secret: string; role: string }>;
   user: { username: string; password: string }; // for ticket login
   clusterName: string;
   advance(seconds: number): Promise<void>; // same as POST /_sim/clock/advance (manual mode)
@@ -100,6 +102,7 @@ export async function startSimulator(opts: SimOptions): Promise<RunningSim> {
     tokenFile,
     fingerprint: tls.fingerprint,
     token: { id: token.id, secret: token.secret },
+    tokens: spec.tokens.map((t) => ({ id: t.id, secret: t.secret, role: t.role })),
     user: { username: root.userid, password: root.password },
     clusterName: spec.clusterName,
     advance: async (seconds) => {

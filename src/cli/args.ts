@@ -28,7 +28,12 @@ export type Command =
   | { name: 'plan' }
   | { name: 'autoscale'; action: 'status' }
   | { name: 'config'; action: 'validate' }
-  | { name: 'cancel'; target: { vmid: number } | { workflowId: string } };
+  | { name: 'cancel'; target: { vmid: number } | { workflowId: string } }
+  | { name: 'health-check'; format: 'text' | 'json' }
+  | { name: 'history'; vmid?: number; outcome?: HistoryOutcome; sinceMs?: number; limit: number };
+
+export const historyOutcomes = ['succeeded', 'refused', 'rolled-back', 'needs-attention', 'running'] as const;
+export type HistoryOutcome = (typeof historyOutcomes)[number];
 
 export interface GlobalOptions {
   config?: string;
@@ -253,6 +258,23 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
       return { name: 'autoscale', action: 'status' };
     case 'config validate':
       return { name: 'config', action: 'validate' };
+    case 'health-check': {
+      const format = str('format');
+      const chosen = format === undefined ? undefined : oneOf(name, '--format', format, FORMATS);
+      return { name, format: chosen ?? (v.json === true ? 'json' : 'text') };
+    }
+    case 'history': {
+      const id = str('vmid') === undefined ? undefined : int('vmid', 100, 999_999_999);
+      const outcome = str('outcome');
+      const since = str('since');
+      return {
+        name,
+        ...(id === undefined ? {} : { vmid: id }),
+        ...(outcome === undefined ? {} : { outcome: oneOf(name, '--outcome', outcome, historyOutcomes) }),
+        ...(since === undefined ? {} : { sinceMs: sinceArg(since) }),
+        limit: int('limit', 1, 10_000) ?? 50,
+      };
+    }
     case 'cancel': {
       const text = rest[0] ?? '';
       if (/^\d+$/.test(text)) return { name, target: { vmid: vmid() } };
@@ -302,6 +324,25 @@ function managerSet(rest: readonly string[], rule: string | undefined): Command 
     change[match[1] as string] = value;
   }
   return { name: 'manager', action: 'set-thresholds', change };
+}
+
+const FORMATS = ['text', 'json'] as const;
+
+/** `--since 30m|2h|7d|90s` (that long ago) or an ISO date/time, as epoch ms. */
+function sinceArg(text: string): number {
+  const match = /^(\d{1,9})([smhd])$/.exec(text);
+  if (match) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+    return Date.now() - Number(match[1]) * unit;
+  }
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(at)) {
+    throw new UsageError(
+      `history: --since: expected a duration such as 30m, 2h or 7d, or an ISO time such as 2026-12-01T10:00Z, got "${text}"`,
+      'history',
+    );
+  }
+  return at;
 }
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;

@@ -7,6 +7,8 @@ import { parseArgs, type Command } from './args';
 import { cancelCommand } from './commands/cancel';
 import { autoscaleStatusCommand } from './commands/autoscale';
 import { configValidateCommand } from './commands/config';
+import { healthCheckCommand } from './commands/health-check';
+import { historyCommand } from './commands/history';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
 import { sagaCommand } from './commands/saga';
@@ -27,6 +29,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(parsed.text);
       return ExitCode.ok;
     }
+    // health-check reports a bad config as one of its failed checks (exit 1), not as a usage error.
+    if (parsed.command.name === 'health-check')
+      return await healthCheckCommand(parsed.global, io, parsed.command.format);
     ctx = await createContext(parsed.global, io);
     return await dispatch(ctx, parsed.command);
   } catch (err) {
@@ -52,6 +57,10 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return cancelCommand(ctx, command);
     case 'autoscale':
       return autoscaleStatusCommand(ctx);
+    case 'history':
+      return historyCommand(ctx, command);
+    case 'health-check':
+      throw new Error('health-check runs before the context is made');
     default:
       return sagaCommand(ctx, command);
   }

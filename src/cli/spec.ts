@@ -276,6 +276,40 @@ export const commandSpecs: readonly CommandSpec[] = [
       '4 when it could not roll back; 3 when no operation runs on that container.',
     ],
   },
+  // health-check and history: issue 13c's block.
+  {
+    name: 'health-check',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'check config, Temporal, a worker, the Proxmox API and privileges, the manager; exit 0 or 1',
+    options: {
+      format: { type: 'string', value: 'text|json', help: 'json: one JSON document (as --json)' },
+    },
+    notes: [
+      'Exits 0 when every check passes and 1 otherwise (a bad config included): for Docker and',
+      'Kubernetes health checks. Each check has a status (ok, fail, skipped) and a message.',
+    ],
+  },
+  {
+    name: 'history',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: "past container operations from Temporal's visibility, newest first, with outcome and reason",
+    options: {
+      vmid: { type: 'string', value: 'N', help: 'only this container' },
+      outcome: {
+        type: 'string',
+        value: 'OUTCOME',
+        help: 'only succeeded, refused, rolled-back, needs-attention or running',
+      },
+      since: {
+        type: 'string',
+        value: 'WHEN',
+        help: 'only runs started since: a duration (30m, 2h, 7d) or an ISO time',
+      },
+      limit: { type: 'string', value: 'N', help: 'at most N runs (default 50)' },
+    },
+  },
   {
     name: 'config validate',
     args: '',

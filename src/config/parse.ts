@@ -18,8 +18,25 @@ export function parseConfig(yamlText: string, env: Env = {}, options: ParseOptio
       doc.errors.map((e) => ({ path: '', message: `${source}: invalid YAML: ${firstLine(e.message)}` })),
     );
   }
-  return validateConfig(doc.toJS({ maxAliasCount: 100 }) as unknown, env);
+  return validateConfig(toPlain(doc, options.source ?? 'config'), env);
 }
+
+/** An alias bomb (aliases of aliases, billions of nodes) is a bad file, refused as such. */
+function toPlain(doc: ReturnType<typeof parseDocument>, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError([
+      {
+        path: '',
+        message: `${source}: invalid YAML: too many aliases expand (more than ${MAX_ALIAS_COUNT} per alias); write the values out`,
+      },
+    ]);
+  }
+}
+
+const MAX_ALIAS_COUNT = 100;
 
 /** Validates a value already read (e.g. from JSON), after applying the environment overrides. */
 export function validateConfig(raw: unknown, env: Env = {}): Config {

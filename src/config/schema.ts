@@ -180,7 +180,19 @@ export const proxmoxSchema = section({
   if (password && p.password === undefined) {
     reject(ctx, 'password', 'expected a password alongside username', p.password);
   }
+  // The same rule src/proxmox applies when it builds the client: credentials never cross the
+  // network in clear, so http is for a local TLS-terminating proxy only.
+  if (p.schema === 'http' && p.host !== undefined && !LOOPBACK_HOSTS.has(p.host)) {
+    reject(
+      ctx,
+      'schema',
+      `expected https: 'http' is allowed only for a loopback host, not ${p.host}`,
+      p.schema,
+    );
+  }
 }, whenFieldsValid);
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /**
  * One Proxmox cluster of a deployment that runs several (see clusters.ts): its own name, task queue

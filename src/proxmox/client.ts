@@ -19,6 +19,7 @@ import {
   nodeStatusSchema,
   nullSchema,
   parseResponse,
+  permissionsSchema,
   poolListSchema,
   snapshotListSchema,
   storageContentSchema,
@@ -158,6 +159,8 @@ export interface PveClient {
   taskLog(node: string, upid: Upid, options?: { start?: number; limit?: number }): Promise<TaskLogLine[]>;
   tasks(node: string, options?: TaskListOptions): Promise<TaskSummary[]>;
   pools(): Promise<PoolEntry[]>;
+  /** GET /access/permissions: the caller's effective privileges, path → privilege → propagate. */
+  permissions(path?: string): Promise<Record<string, Record<string, number>>>;
   storageContent(node: string, storage: string, content?: string): Promise<StorageVolume[]>;
   /** Closes the HTTP agent; the client is unusable afterwards. */
   close(): Promise<void>;
@@ -417,6 +420,11 @@ export function createPveClient(options: PveConnectionInput, deps: PveClientDeps
       ),
 
     pools: () => read(poolListSchema, 'GET', '/pools', () => api.pools.$get()),
+
+    permissions: (path) =>
+      read(permissionsSchema, 'GET', '/access/permissions', () =>
+        api.access.permissions.$get(path === undefined ? {} : { path }),
+      ),
 
     storageContent: (node, storage, content) =>
       read(storageContentSchema, 'GET', `/nodes/${node}/storage/${storage}/content`, () =>

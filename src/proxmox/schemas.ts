@@ -214,6 +214,15 @@ export const poolEntrySchema = z.object({
 export type PoolEntry = z.output<typeof poolEntrySchema>;
 export const poolListSchema = z.array(poolEntrySchema);
 
+/** GET /access/permissions: path → privilege → 1/0 (propagate); PVE sends the flag as an integer. */
+export const permissionsSchema = z.record(
+  z.string(),
+  z.record(
+    z.string(),
+    z.union([z.number(), z.boolean()]).transform((v) => Number(v)),
+  ),
+);
+
 export const storageVolumeSchema = z.object({
   volid: z.string(),
   format: z.string(),
