@@ -82,7 +82,7 @@ const STACK_CONFIG_MARK = '# Written by `npm start` for its embedded pve-sim and
  * `pve-autopilot status` works without setup. Only a file this launcher wrote is rewritten; an
  * operator's own file is left alone.
  */
-async function writeStackConfig(sim: RunningSim, temporalAddress: string): Promise<void> {
+async function writeStackConfig(sim: RunningSim, temporalAddress: string, uiUrl: string): Promise<void> {
   const existing = await readFile(STACK_CONFIG, 'utf8').catch(() => null);
   if (existing !== null && !existing.startsWith(STACK_CONFIG_MARK)) {
     say(
@@ -96,6 +96,7 @@ async function writeStackConfig(sim: RunningSim, temporalAddress: string): Promi
     '# Every setting and its default: pve-autopilot.example.yaml.',
     'temporal:',
     `  address: ${temporalAddress}`,
+    `  uiUrl: ${uiUrl}`, // the CLI's links follow --ui-port
     'proxmox:',
     `  host: ${sim.host}`,
     `  port: ${sim.port}`,
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
     });
     say(`pve-sim ${opts.sim.scenario} (cluster ${sim.clusterName}) on ${sim.url}, clock x${opts.sim.speed}`);
     // The worker reaches pve-sim like any Proxmox: HTTPS verified against its CA, with an API token.
-    await writeStackConfig(sim, address);
+    await writeStackConfig(sim, address, uiUrl);
     proxmoxEnv = {
       PROXMOX_HOST: sim.host,
       PROXMOX_PORT: String(sim.port),

@@ -54,6 +54,7 @@ import { DECISION_CORE_PATCH } from './manager/patches';
 import { detailsLine, summarize } from './manager/summary';
 import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from './saga-children';
 import { reads } from './sagas/activities';
+import { invalidUpdate } from './update-rejection';
 import { failureText, SagaFailureType } from './sagas/saga';
 
 /** Cycles per run before continue-as-new, when the server has not suggested it earlier. */
@@ -150,7 +151,7 @@ class ClusterManager {
       {
         validator: (ids) => {
           const problem = approvalProblem(this.state.core.decisions, ids);
-          if (problem) throw new Error(problem);
+          if (problem) throw invalidUpdate(problem);
         },
       },
     );
@@ -398,17 +399,17 @@ class ClusterManager {
 /** The lab rule's config with new thresholds; throws with the field and the expected value. */
 function labWith(rules: Record<string, RuleBase>, change: unknown): RuleBase {
   if (typeof change !== 'object' || change === null || Array.isArray(change)) {
-    throw new Error('thresholds: expected an object with migratePercent, dropPercent or both');
+    throw invalidUpdate('thresholds: expected an object with migratePercent, dropPercent or both');
   }
   const keys = Object.keys(change);
   const unknown = keys.filter((k) => k !== 'migratePercent' && k !== 'dropPercent');
   if (unknown.length > 0) {
-    throw new Error(`${unknown.join(', ')}: unknown threshold (expected migratePercent or dropPercent)`);
+    throw invalidUpdate(`${unknown.join(', ')}: unknown threshold (expected migratePercent or dropPercent)`);
   }
-  if (keys.length === 0) throw new Error('thresholds: expected migratePercent, dropPercent or both');
+  if (keys.length === 0) throw invalidUpdate('thresholds: expected migratePercent, dropPercent or both');
   const parsed = ruleRegistry.lab.config.safeParse({ ...rules.lab, ...change });
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw invalidUpdate(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return parsed.data;
 }
@@ -419,12 +420,14 @@ function automationChange(
 ): { level: AutomationLevel; rule?: string } {
   const { level, rule } = typeof change === 'string' ? { level: change, rule: undefined } : (change ?? {});
   if (!AUTOMATION_LEVELS.includes(level as AutomationLevel)) {
-    throw new Error(
+    throw invalidUpdate(
       `automation: expected one of ${AUTOMATION_LEVELS.join(', ')}, got ${JSON.stringify(level)}`,
     );
   }
   if (rule !== undefined && !(rule in rules)) {
-    throw new Error(`rule: expected one of ${Object.keys(rules).join(', ')}, got ${JSON.stringify(rule)}`);
+    throw invalidUpdate(
+      `rule: expected one of ${Object.keys(rules).join(', ')}, got ${JSON.stringify(rule)}`,
+    );
   }
   return { level: level as AutomationLevel, ...(rule === undefined ? {} : { rule }) };
 }

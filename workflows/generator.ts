@@ -27,6 +27,7 @@ import {
 } from './messages';
 import { isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
 import { reads } from './sagas/activities';
+import { invalidUpdate } from './update-rejection';
 import { failureText, parseInput } from './sagas/saga';
 
 /** Arrivals per run before continue-as-new, when the server has not suggested it earlier. */
@@ -102,7 +103,7 @@ class Generator {
       {
         validator: (law) => {
           const problem = arrivalLawProblem(law);
-          if (problem) throw new Error(problem);
+          if (problem) throw invalidUpdate(problem);
         },
       },
     );

@@ -54,8 +54,7 @@ export async function observe(ctx: Context): Promise<ClusterResource[]> {
       case 'forbidden':
         throw new CliError(
           ExitCode.usage,
-          `${endpoint} refused the credentials: ${err.message}; check proxmox.tokenId and tokenSecret ` +
-            "(or PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET) and the token's permissions",
+          `${endpoint} refused the credentials: ${err.message}; ${credentialsHint(ctx)}`,
         );
       case 'tls-rejected':
         throw new CliError(
@@ -69,6 +68,21 @@ export async function observe(ctx: Context): Promise<ClusterResource[]> {
         throw new CliError(ExitCode.failed, `${endpoint}: ${err.message}`);
     }
   }
+}
+
+/** Names the credentials this command used: a user's password or an API token, never both. */
+function credentialsHint(ctx: Context): string {
+  const p = ctx.config.proxmox;
+  if (p.username !== undefined) {
+    return (
+      `check proxmox.username (${p.username}) and password (or PROXMOX_USER, PROXMOX_PASSWORD) ` +
+      "and the user's permissions"
+    );
+  }
+  return (
+    `check proxmox.tokenId${p.tokenId === undefined ? '' : ` (${p.tokenId})`} and tokenSecret ` +
+    "(or PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET) and the token's permissions"
+  );
 }
 
 export function clusterView(resources: readonly ClusterResource[], scope: ManagedScope): ClusterView {

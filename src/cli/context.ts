@@ -89,12 +89,13 @@ export function isTemporalUnavailable(err: unknown): boolean {
 }
 
 /**
- * The Web UI page of a workflow. TEMPORAL_UI_URL names the UI's base; otherwise the UI is assumed
- * on the Temporal host at port 8233 (the dev server's), or Temporal Cloud's when an API key is set.
+ * The Web UI page of a workflow. TEMPORAL_UI_URL names the UI's base, else temporal.uiUrl (which
+ * `npm start` writes); otherwise the UI is assumed on the Temporal host at port 8233 (the dev
+ * server's), or Temporal Cloud's when an API key is set.
  */
 export function workflowUrl(config: Config, env: Io['env'], workflowId: string): string {
-  const { address, namespace, apiKey } = config.temporal;
-  const configured = env.TEMPORAL_UI_URL;
+  const { address, namespace, apiKey, uiUrl } = config.temporal;
+  const configured = env.TEMPORAL_UI_URL || uiUrl;
   let base: string;
   if (configured !== undefined && configured !== '') base = configured.replace(/\/+$/, '');
   else if (apiKey !== undefined) base = 'https://cloud.temporal.io';

@@ -127,6 +127,11 @@ export const temporalSchema = section({
   namespace: nonEmptyText('a namespace').default('default'),
   taskQueue: nonEmptyText('a task queue name').default('pve-autopilot'),
   apiKey: nonEmptyText('an API key').optional(),
+  /** The Web UI's base URL for the CLI's links (npm start writes its own); TEMPORAL_UI_URL wins. */
+  uiUrl: matching(
+    /^https?:\/\/[^\s/]+(?:\/\S*)?$/,
+    'an http(s) URL such as http://127.0.0.1:8233',
+  ).optional(),
   tls: section({
     certFile: nonEmptyText('a path to a client certificate').optional(),
     keyFile: nonEmptyText('a path to a client key').optional(),

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 import { cliWorld, type CliRun, type CliWorld } from './support/cli';
-import { clusterManagerWorkflowId, managerStatusQuery } from '../../workflows/messages';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { clusterManagerWorkflowId, managerStatusQuery, setThresholdsUpdate } from '../../workflows/messages';
 
 let s: SagaEnv;
 let w: CliWorld;
@@ -121,6 +123,27 @@ describe('pve-autopilot health-check', () => {
   });
 });
 
+describe('pve-autopilot status beside a running manager', () => {
+  it("shows the manager's managed-memory % per node next to the node's own memory %", async () => {
+    const run = await w.cli(['status', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as {
+      nodes: Array<{ name: string; memPercent: number; managedPercent: number | null }>;
+      needsAttention: unknown[];
+    };
+    const state = await s.env.client.workflow
+      .getHandle(clusterManagerWorkflowId(w.cluster))
+      .query(managerStatusQuery);
+    for (const node of doc.nodes) {
+      const observed = state.lastObservation?.nodes.find((n) => n.name === node.name);
+      expect(node.managedPercent).toBe(observed?.managedPercent);
+    }
+    expect(doc.needsAttention).toEqual([]);
+    const human = await w.cli(['status']);
+    expect(human.stdout).toMatch(/NODE +STATUS +CPU % +MEM % +MANAGED % +DISK % +CTS/);
+  });
+});
+
 describe('pve-autopilot history', () => {
   it('lists past operations with outcome and reason, filtered by vmid and outcome', async () => {
     expect((await w.cli(['scale', '1401', '--cores', '999'])).code).toBe(3);
@@ -149,5 +172,47 @@ describe('pve-autopilot history', () => {
     const run = await w.cli(['history', '--since', 'yesterday']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('history: --since: expected a duration such as 30m');
+  });
+});
+
+describe('first-contact frictions', () => {
+  it('a rejected update is a non-retryable InvalidUpdate failure, and the CLI exits 3', async () => {
+    const handle = s.env.client.workflow.getHandle(clusterManagerWorkflowId(w.cluster));
+    const err: unknown = await handle
+      .executeUpdate(setThresholdsUpdate, {
+        args: [{ bogusPercent: 5 } as unknown as { migratePercent: number }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (err as WorkflowUpdateFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: 'InvalidUpdate', nonRetryable: true });
+    const run = await w.cli(['manager', 'set', 'thresholds', 'bogusPercent=5']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('bogusPercent: unknown threshold');
+  });
+
+  it('a wrong password is reported as a wrong password, not as a token problem', async () => {
+    const run = await w.cli(['status'], {
+      env: {
+        PROXMOX_TOKEN_ID: '',
+        PROXMOX_TOKEN_SECRET: '',
+        PROXMOX_USER: 'root@pam',
+        PROXMOX_PASSWORD: 'not-the-password',
+      },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('check proxmox.username (root@pam) and password');
+    expect(run.stderr).not.toMatch(/tokenId|TOKEN_SECRET/);
+  });
+
+  it('links point at the Web UI the config names (npm start writes temporal.uiUrl)', async () => {
+    const config = `${w.configPath}.ui.yaml`;
+    await writeFile(config, `cluster:\n  name: ${w.cluster}\ntemporal:\n  uiUrl: http://127.0.0.1:8933\n`);
+    const run = await w.cli(['scale', '1403', '--memory', '768', '--no-wait'], {
+      env: { PVE_AUTOPILOT_CONFIG: config },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`http://127.0.0.1:8933/namespaces/default/workflows/ct-${w.cluster}-1403`);
   });
 });

@@ -3,8 +3,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { managedScopeOf } from '../../config';
 import { operationKinds } from '../../domain';
-import { PveNode, PveOperation, PveVmid } from '../../../workflows/search-attributes';
-import { clusterManagerWorkflowId, generatorWorkflowId } from '../../../workflows/messages';
+import { PveNeedsAttention, PveNode, PveOperation, PveVmid } from '../../../workflows/search-attributes';
+import {
+  clusterManagerWorkflowId,
+  generatorWorkflowId,
+  managerStatusQuery,
+} from '../../../workflows/messages';
 import { clusterView, observe, type ClusterView } from '../cluster';
 import type { Context } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
@@ -19,6 +23,15 @@ export interface OperationRow {
   url: string;
 }
 
+/** A run that failed and could not roll back, and is still the last run on its container. */
+export interface AttentionRow {
+  workflowId: string;
+  operation: string;
+  vmid: string | null;
+  closedAt: string | null;
+  url: string;
+}
+
 /** For each long-running workflow: "running", or how its last run ended, or "not started". */
 export interface LoopStates {
   generator: string;
@@ -29,10 +42,17 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const view = clusterView(await observe(ctx), managedScopeOf(ctx.config));
   let operations: OperationRow[] | null = null;
   let loops: LoopStates | null = null;
+  let attention: AttentionRow[] | null = null;
+  let managed: Map<string, number> | null = null;
   let temporalError: string | null = null;
   try {
     const client = await ctx.temporal();
-    [operations, loops] = await Promise.all([operationsInFlight(ctx, client), loopStates(ctx, client)]);
+    [operations, loops, attention, managed] = await Promise.all([
+      operationsInFlight(ctx, client),
+      loopStates(ctx, client),
+      needsAttention(ctx, client),
+      managedPercents(ctx, client),
+    ]);
   } catch (err) {
     // The cluster part is worth printing on its own; what Temporal knows is reported as unknown.
     if (!(err instanceof CliError) || err.code !== ExitCode.unreachable) throw err;
@@ -45,10 +65,11 @@ export async function statusCommand(ctx: Context): Promise<number> {
   if (ctx.global.json) {
     printJson(ctx.io, {
       cluster: ctx.cluster,
-      nodes: view.nodes,
+      nodes: view.nodes.map((n) => ({ ...n, managedPercent: managed?.get(n.name) ?? null })),
       containers: view.containers,
       locks,
       operations,
+      needsAttention: attention,
       loops,
       temporal: {
         address: ctx.config.temporal.address,
@@ -57,7 +78,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
       },
     });
   } else {
-    printHuman(ctx, view, locks, operations, loops, temporalError);
+    printHuman(ctx, view, locks, operations, loops, temporalError, attention, managed);
   }
   return temporalError === null ? ExitCode.ok : ExitCode.unreachable;
 }
@@ -69,23 +90,29 @@ function printHuman(
   operations: readonly OperationRow[] | null,
   loops: LoopStates | null,
   temporalError: string | null,
+  attention: readonly AttentionRow[] | null,
+  managed: ReadonlyMap<string, number> | null,
 ): void {
   const out = ctx.io.stdout;
   line(out, `Cluster ${ctx.cluster}`);
   line(out);
+  // MANAGED %: the share of the node's memory in managed containers, as the manager measures it
+  // (manager.capacityBasis), next to the node's own MEM %; shown while a manager has observed.
+  const withManaged = managed !== null && managed.size > 0;
   line(
     out,
     table(
-      ['NODE', 'STATUS', 'CPU %', 'MEM %', 'DISK %', 'CTS'],
+      ['NODE', 'STATUS', 'CPU %', 'MEM %', ...(withManaged ? ['MANAGED %'] : []), 'DISK %', 'CTS'],
       view.nodes.map((n) => [
         n.name,
         n.status,
         showPercent(n.cpuPercent),
         showPercent(n.memPercent),
+        ...(withManaged ? [showPercent(managed.get(n.name) ?? null)] : []),
         showPercent(n.diskPercent),
         String(n.containers),
       ]),
-      [2, 3, 4, 5],
+      withManaged ? [2, 3, 4, 5, 6] : [2, 3, 4, 5],
     ),
   );
   line(out);
@@ -139,9 +166,61 @@ function printHuman(
         .join('\n'),
     );
   }
+  if (attention !== null && attention.length > 0) {
+    line(out);
+    line(
+      out,
+      'Needs attention (failed and could not roll back; see pve-autopilot history --outcome needs-attention):',
+    );
+    for (const a of attention)
+      line(
+        out,
+        `  ${a.workflowId}  ${a.operation} CT ${a.vmid ?? '?'}  ended ${a.closedAt ?? '?'}  ${a.url}`,
+      );
+  }
   if (loops !== null) {
     line(out);
     line(out, `Generator: ${loops.generator}    Manager: ${loops.manager}`);
+  }
+}
+
+/**
+ * Needs-attention runs still open: the last run on their container (a later run there means
+ * someone has dealt with it).
+ */
+async function needsAttention(ctx: Context, client: Client): Promise<AttentionRow[]> {
+  const prefixes = [`ct-${ctx.cluster}-`, `provision-${ctx.cluster}-`];
+  const rows: AttentionRow[] = [];
+  for await (const wf of client.workflow.list({ query: 'PveNeedsAttention = true' })) {
+    if (!prefixes.some((p) => wf.workflowId.startsWith(p))) continue;
+    const latest = await client.workflow.getHandle(wf.workflowId).describe();
+    if (latest.runId !== wf.runId) continue;
+    const sa = wf.typedSearchAttributes;
+    if (sa.get(PveNeedsAttention) !== true) continue;
+    rows.push({
+      workflowId: wf.workflowId,
+      operation: sa.get(PveOperation) ?? wf.type,
+      vmid: sa.get(PveVmid) ?? null,
+      closedAt: wf.closeTime?.toISOString() ?? null,
+      url: ctx.workflowUrl(wf.workflowId),
+    });
+  }
+  return rows;
+}
+
+/** node → managed memory % from the running manager's last observation; empty without one. */
+async function managedPercents(ctx: Context, client: Client): Promise<Map<string, number>> {
+  const handle = client.workflow.getHandle(clusterManagerWorkflowId(ctx.cluster));
+  try {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') return new Map();
+    // A manager without a worker does not answer: the node table goes without the column.
+    const state = await client.withDeadline(Date.now() + 3000, () => handle.query(managerStatusQuery));
+    return new Map((state.lastObservation?.nodes ?? []).map((n) => [n.name, n.managedPercent]));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || !(err instanceof Error)) return new Map();
+    if (/deadline|no poller|not found/i.test(err.message)) return new Map();
+    throw err;
   }
 }
 

@@ -16,7 +16,6 @@ describe('environment overrides', () => {
   it.each<[string, string, (c: Config) => unknown, unknown]>([
     ['PROXMOX_HOST', 'pve-env', (c) => c.proxmox.host, 'pve-env'],
     ['PROXMOX_PORT', '18006', (c) => c.proxmox.port, 18006],
-    ['PROXMOX_SCHEMA', 'http', (c) => c.proxmox.schema, 'http'],
     ['PROXMOX_CA_FILE', '/etc/ca.pem', (c) => c.proxmox.caFile, '/etc/ca.pem'],
     ['PROXMOX_FINGERPRINT', 'ab'.repeat(32), (c) => c.proxmox.fingerprint, 'ab'.repeat(32)],
     ['PROXMOX_TIMEOUT_MS', '2000', (c) => c.proxmox.timeoutMs, 2000],
@@ -28,6 +27,12 @@ describe('environment overrides', () => {
     ['TEMPORAL_TLS_SERVER_NAME', 'tmprl', (c) => c.temporal.tls?.serverName, 'tmprl'],
   ])('%s=%s wins over the file', (variable, value, read, expected) => {
     expect(read(parseConfig(fileWithConnections, { [variable]: value }))).toEqual(expected);
+  });
+
+  // http is for a loopback host only (a TLS-terminating proxy), so the host comes along.
+  it('PROXMOX_SCHEMA=http wins over the file, for a loopback host', () => {
+    const env = { PROXMOX_SCHEMA: 'http', PROXMOX_HOST: '127.0.0.1' };
+    expect(parseConfig(fileWithConnections, env).proxmox.schema).toBe('http');
   });
 
   it('sets token credentials from PROXMOX_TOKEN_ID and PROXMOX_TOKEN_SECRET', () => {
