@@ -20,6 +20,7 @@ import { line, printJson, type Io } from '../output';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
 
+/** skipped: not applicable, or not checkable because an earlier check failed. */
 export type CheckStatus = 'ok' | 'fail' | 'skipped';
 
 export interface Check {
@@ -64,7 +65,8 @@ export async function healthCheckCommand(
   } finally {
     await ctx?.close().catch(() => undefined);
   }
-  const healthy = checks.every((c) => c.status === 'ok');
+  // Skipped checks follow from another one's failure (which fails the whole), or do not apply.
+  const healthy = checks.every((c) => c.status !== 'fail');
   if (format === 'json') printJson(io, { healthy, checks });
   else {
     const width = Math.max(...checks.map((c) => c.name.length));
@@ -141,25 +143,46 @@ async function temporalChecks(ctx: Context): Promise<Check[]> {
       return `${identities.length} worker(s) poll ${taskQueue}: ${identities.join(', ')}`;
     }),
   );
-  checks.push(await attempt('manager', () => managerCycling(ctx, client, call)));
+  checks.push(await managerCheck(ctx, client, call));
   return checks;
+}
+
+/**
+ * A manager never started, or stopped by an operator, is not a fault of this deployment (a worker
+ * may run before anyone starts one): skipped. One that runs must be cycling; one that failed,
+ * was terminated or timed out is a failure.
+ */
+async function managerCheck(
+  ctx: Context,
+  client: Client,
+  call: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<Check> {
+  const id = clusterManagerWorkflowId(ctx.cluster);
+  let status: string;
+  try {
+    status = (await call(() => client.workflow.getHandle(id).describe())).status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      return {
+        name: 'manager',
+        status: 'skipped',
+        message: `${id} was never started (pve-autopilot manager start)`,
+      };
+    return { name: 'manager', status: 'fail', message: err instanceof Error ? err.message : String(err) };
+  }
+  if (status === 'COMPLETED')
+    return { name: 'manager', status: 'skipped', message: `${id} was stopped (pve-autopilot manager start)` };
+  return attempt('manager', () => managerCycling(ctx, client, call, id, status));
 }
 
 async function managerCycling(
   ctx: Context,
   client: Client,
   call: <T>(fn: () => Promise<T>) => Promise<T>,
+  id: string,
+  status: string,
 ): Promise<string> {
-  const id = clusterManagerWorkflowId(ctx.cluster);
   const handle = client.workflow.getHandle(id);
-  let status: string;
-  try {
-    status = (await call(() => handle.describe())).status.name;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError)
-      throw new Error(`${id} was never started: pve-autopilot manager start`, { cause: err });
-    throw err;
-  }
   if (status !== 'RUNNING') throw new Error(`${id} is not running (${status.toLowerCase()})`);
   const state = await call(() => handle.query(managerStatusQuery));
   if (state.runState === 'paused') return `${id} is paused (an operator's choice): no cycles until resumed`;
