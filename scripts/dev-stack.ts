@@ -74,7 +74,8 @@ function options() {
   };
 }
 
-const STACK_CONFIG = resolve('pve-autopilot.yaml');
+// PVE_AUTOPILOT_CONFIG names the file the CLI and the worker read, so the stack writes that one.
+const STACK_CONFIG = resolve(process.env.PVE_AUTOPILOT_CONFIG || 'pve-autopilot.yaml');
 const STACK_CONFIG_MARK = '# Written by `npm start` for its embedded pve-sim and Temporal dev server.';
 
 /**
