@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 import { cliWorld, REPO, type CliRun, type CliWorld } from './support/cli';
+import { clusterManagerWorkflowId, managerStatusQuery } from '../../workflows/messages';
 
 /** README command line → the file (repo-relative) that runs it, as written there. */
 const runElsewhere: Record<string, string> = {
@@ -58,7 +59,7 @@ const runHere = [
   'echo $?',
   'pve-autopilot manager start --automation recommend',
   'pve-autopilot manager status',
-  'pve-autopilot manager approve c1-1',
+  'pve-autopilot manager approve --all',
 ];
 
 export function readmeCommandLines(markdown: string): string[] {
@@ -126,11 +127,11 @@ let w: CliWorld;
 beforeAll(async () => {
   s = await startSagaEnv();
   await s.run(async () => undefined);
-  // Thresholds every node is over, so the manager's first cycle recommends (the README's c1-1).
+  // Thresholds every node is over, so the manager's first cycles recommend something to approve.
   w = await cliWorld(
     s.sim.sim,
     s.taskQueue,
-    'lab:\n  migratePercent: 1\n  dropPercent: 2\n  dropMode: stop\n',
+    'lab:\n  migratePercent: 0.5\n  dropPercent: 1\n  dropMode: stop\n',
   );
 });
 afterAll(async () => {
@@ -155,39 +156,59 @@ describe('the README CLI examples, run as written', () => {
     expect(run.code).toBe(2);
   });
 
-  it('pve-autopilot status, migrate (good and bad node), manager start/status/approve', async () => {
-    const status = await cli('pve-autopilot status');
-    expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(
-      /^Cluster e2e-\S+\n\nNODE +STATUS +CPU % +MEM % +DISK % +CTS\nsrv-px1 +online/,
-    );
-    expect(status.stdout).toMatch(/\nVMID +NAME +NODE +STATUS +CPU % +MEM % +DISK % +MANAGED\n/);
-    expect(status.stdout).toContain('Locks: none');
+  it(
+    'pve-autopilot status, migrate (good and bad node), manager start/status/approve',
+    { timeout: 300_000 },
+    async () => {
+      const status = await cli('pve-autopilot status');
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(
+        /^Cluster e2e-\S+\n\nNODE +STATUS +CPU % +MEM % +DISK % +CTS\nsrv-px1 +online/,
+      );
+      expect(status.stdout).toMatch(/\nVMID +NAME +NODE +STATUS +CPU % +MEM % +DISK % +MANAGED\n/);
+      expect(status.stdout).toContain('Locks: none');
 
-    const moved = await cli('pve-autopilot migrate 1401 --to srv-px2');
-    expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.stdout).toMatch(/^Started: migrate CT 1401 to srv-px2\n {2}workflow ct-\S+-1401 {2}http/);
-    expect(moved.stdout).toContain('Succeeded: CT 1401 moved srv-px1 → srv-px2, running');
+      const moved = await cli('pve-autopilot migrate 1401 --to srv-px2');
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/^Started: migrate CT 1401 to srv-px2\n {2}workflow ct-\S+-1401 {2}http/);
+      expect(moved.stdout).toContain('Succeeded: CT 1401 moved srv-px1 → srv-px2, running');
 
-    const bad = await cli('pve-autopilot migrate 1401 --to srv-px9');
-    expect(bad.stderr).toBe(
-      'pve-autopilot: migrate: unknown node "srv-px9"; the cluster has srv-px1, srv-px2\n' +
-        'Usage: pve-autopilot migrate <vmid> --to NODE [--mode offline|restart] [--no-wait]\n',
-    );
-    // `echo $?` right after it.
-    expect(runHere).toContain('echo $?');
-    expect(bad.code).toBe(2);
+      const bad = await cli('pve-autopilot migrate 1401 --to srv-px9');
+      expect(bad.stderr).toBe(
+        'pve-autopilot: migrate: unknown node "srv-px9"; the cluster has srv-px1, srv-px2\n' +
+          'Usage: pve-autopilot migrate <vmid> --to NODE [--mode offline|restart] [--no-wait]\n',
+      );
+      // `echo $?` right after it.
+      expect(runHere).toContain('echo $?');
+      expect(bad.code).toBe(2);
 
-    const start = await cli('pve-autopilot manager start --automation recommend');
-    expect(start.code, start.stderr).toBe(0);
-    await s.run(() =>
-      waitFor('decision c1-1', async () => {
-        const r = await cli('pve-autopilot manager status');
-        return r.code === 0 && /\bc1-1\b/.test(r.stdout) ? true : undefined;
-      }),
-    );
-    const approved = await cli('pve-autopilot manager approve c1-1');
-    expect(approved.code, approved.stderr).toBe(0);
-    expect(approved.stdout).toContain('c1-1');
-  });
+      const start = await cli('pve-autopilot manager start --automation recommend');
+      expect(start.code, start.stderr).toBe(0);
+      const handle = s.env.client.workflow.getHandle(clusterManagerWorkflowId(w.cluster));
+      let lastNotes = '';
+      await s.run(() =>
+        waitFor(
+          'a recommended decision',
+          async () => {
+            const state = await handle.query(managerStatusQuery);
+            lastNotes = JSON.stringify({
+              cycle: state.cycle,
+              notes: state.notes,
+              decisions: state.core.decisions,
+            });
+            return state.core.decisions.some((d) => d.status === 'recommended') ? true : undefined;
+          },
+          120_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}: ${lastNotes}`);
+        }),
+      );
+      const managerStatus = await cli('pve-autopilot manager status');
+      expect(managerStatus.code, managerStatus.stderr).toBe(0);
+      expect(managerStatus.stdout).toMatch(/\nc\d+-\d+ +\d\d:\d\d:\d\d +recommended +(drop|migrate) CT \d+ /);
+      const approved = await cli('pve-autopilot manager approve --all');
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(approved.stdout).toMatch(/^Approved: c\d+-\d+/);
+    },
+  );
 });
