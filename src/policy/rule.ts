@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope } from '../domain';
+import type { AffinityRule } from './affinity-config';
 import type { CapacityBasis, NodeLoad } from './capacity';
 
 /** Settings every rule shares, from the manager section of the config. */
@@ -24,6 +25,8 @@ export interface CoreSettings {
   cooldownMs: number;
   /** Nodes that take no new containers or moves (maintenance). */
   drainedNodes: string[];
+  /** Affinity rules (config `affinity.rules`): strict ones bind every move; absent means none. */
+  affinity?: AffinityRule[];
 }
 
 export interface RuleView {
