@@ -38,6 +38,8 @@ export interface RuleView {
   readonly loads: readonly NodeLoad[];
   /** The only containers a rule may act on now, sorted by vmid. */
   readonly actionable: readonly ContainerState[];
+  /** Operations in flight (approved ones started this round included), for a rule's own projection. */
+  readonly inFlight?: readonly Action[];
   /** A uniform draw in [0, 1) from the round's seeded PRNG. */
   random(): number;
 }
