@@ -115,12 +115,17 @@ function othersOf(cluster: ProjectedCluster, ruleIndex: number, vmid: number): M
  * affinity rule in the projected cluster, or undefined. Only migrations place containers in the
  * manager; a spread planner can call this for each of its moves against its own projection.
  */
-export function affinityProblem(action: Action, cluster: ProjectedCluster): string | undefined {
+export function affinityProblem(
+  action: Action,
+  cluster: ProjectedCluster,
+  /** 'all': preferred rules too, as the affinity rule checks its own repairs (no ping-pong). */
+  rules: 'strict' | 'all' = 'strict',
+): string | undefined {
   const index = cluster.affinity;
   if (index === undefined || action.kind !== 'migrate') return undefined;
   for (const i of index.byVmid.get(action.vmid) ?? []) {
     const rule = index.rules[i] as AffinityRule;
-    if (!rule.strict) continue;
+    if (!rule.strict && rules === 'strict') continue;
     const why = breach(rule, action.to, action.from, othersOf(cluster, i, action.vmid));
     if (why) return `CT ${action.vmid} ${why}, against the ${describeRule(rule)}`;
   }

@@ -6,7 +6,14 @@
 import type { z } from 'zod';
 import type { Action, ContainerState } from '../../domain';
 import { affinityRulesSchema } from '../affinity-config';
-import { affinityViolations, breach, describeRule, projectedNodeOf, type AffinityRule } from '../affinity';
+import {
+  affinityProblem,
+  affinityViolations,
+  breach,
+  describeRule,
+  projectedNodeOf,
+  type AffinityRule,
+} from '../affinity';
 import { compareNames } from '../capacity';
 import { admissionProblem, applyAction, projectCluster, type ProjectedCluster } from '../projected-cluster';
 import type { Proposal, Rule } from '../rule';
@@ -92,7 +99,9 @@ function repair(
       to: target.name,
       reason: `CT ${ct.vmid} ${why}, against the ${describeRule(rule)}; ${target.name} keeps the rule`,
     };
-    const refusal = admissionProblem(cluster, action);
+    // Not at the cost of another rule of the container, preferred ones included: two rules that
+    // cannot both hold would otherwise have it moved back and forth.
+    const refusal = admissionProblem(cluster, action) ?? affinityProblem(action, cluster, 'all') ?? null;
     if (refusal === null) return action;
     refusals.push(refusal);
   }

@@ -313,6 +313,22 @@ describe('the affinity rule', () => {
     expect(result.notes[0]).toMatch(/^CT 1400 is on a, apart from the members on b .*no repair: b would use/);
   });
 
+  it('repairs no rule at the cost of another of the container, preferred ones included', () => {
+    const result = run(
+      [node('a'), node('b')],
+      [ct(1400, 'a', 512, { tags: ['lic'] }), ct(1401, 'b', 512, { tags: ['lic'] })],
+      [
+        rule({ name: 'lic', kind: 'pin', tag: 'lic', nodes: ['b'], strict: false }),
+        rule({ name: 'apart', kind: 'anti-affinity', tag: 'lic', strict: false }),
+      ],
+    );
+    // Moving 1400 to b keeps the pin but breaks the anti-affinity, which holds now.
+    expect(result.proposals).toEqual([]);
+    expect(result.notes).toEqual([
+      "CT 1400 is on a, not one of b (preferred pin rule 'lic'); no repair: CT 1400 would share b with CT 1401, against the preferred anti-affinity rule 'apart'",
+    ]);
+  });
+
   it('does nothing without rules', () => {
     expect(run([node('a')], [ct(1400, 'a')], [])).toEqual({ proposals: [], state: null, notes: [] });
   });
