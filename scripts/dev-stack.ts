@@ -8,8 +8,9 @@ import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './temporal-cli';
-import { startSimulator, type RunningSim } from '../simulator/index';
+import { loadScenario, startSimulator, type RunningSim } from '../simulator/index';
 import { startChild, stopChild, type Child } from './lib/child';
+import { STACK_CONFIG_MARK, stackConfigText } from './lib/stack-config';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../src/temporal/settings';
@@ -76,14 +77,13 @@ function options() {
 
 // PVE_AUTOPILOT_CONFIG names the file the CLI and the worker read, so the stack writes that one.
 const STACK_CONFIG = resolve(process.env.PVE_AUTOPILOT_CONFIG || 'pve-autopilot.yaml');
-const STACK_CONFIG_MARK = '# Written by `npm start` for its embedded pve-sim and Temporal dev server.';
 
 /**
  * Points pve-autopilot.yaml (what the CLI and the worker read by default) at the embedded stack, so
- * `pve-autopilot status` works without setup. Only a file this launcher wrote is rewritten; an
- * operator's own file is left alone.
+ * `pve-autopilot status` works without setup, with the scope, zones and generator settings of the
+ * scenario it runs. Only a file this launcher wrote is rewritten; an operator's own file is left alone.
  */
-async function writeStackConfig(sim: RunningSim, temporalAddress: string, uiUrl: string): Promise<void> {
+async function writeStackConfig(sim: RunningSim, temporalAddress: string, uiUrl: string, scenario: string): Promise<void> {
   const existing = await readFile(STACK_CONFIG, 'utf8').catch(() => null);
   if (existing !== null && !existing.startsWith(STACK_CONFIG_MARK)) {
     say(
@@ -91,21 +91,19 @@ async function writeStackConfig(sim: RunningSim, temporalAddress: string, uiUrl:
     );
     return;
   }
-  const text = [
-    STACK_CONFIG_MARK,
-    '# It is rewritten on every start while this first line is here; remove the line to keep your edits.',
-    '# Every setting and its default: pve-autopilot.example.yaml.',
-    'temporal:',
-    `  address: ${temporalAddress}`,
-    `  uiUrl: ${uiUrl}`, // the CLI's links follow --ui-port
-    'proxmox:',
-    `  host: ${sim.host}`,
-    `  port: ${sim.port}`,
-    `  tokenId: ${sim.token.id}`,
-    `  tokenSecret: ${sim.token.secret}`,
-    `  caFile: ${sim.caFile}`,
-    '',
-  ].join('\n');
+  const text = stackConfigText(
+    {
+      temporalAddress,
+      uiUrl,
+      host: sim.host,
+      port: sim.port,
+      tokenId: sim.token.id,
+      tokenSecret: sim.token.secret,
+      caFile: sim.caFile,
+    },
+    // The seed startSimulator uses: the same containers, so the same managed range and loads.
+    loadScenario(scenario, 1),
+  );
   await writeFile(STACK_CONFIG, text, { mode: 0o600 });
 }
 
@@ -210,7 +208,7 @@ async function main(): Promise<void> {
     });
     say(`pve-sim ${opts.sim.scenario} (cluster ${sim.clusterName}) on ${sim.url}, clock x${opts.sim.speed}`);
     // The worker reaches pve-sim like any Proxmox: HTTPS verified against its CA, with an API token.
-    await writeStackConfig(sim, address, uiUrl);
+    await writeStackConfig(sim, address, uiUrl, opts.sim.scenario);
     proxmoxEnv = {
       PROXMOX_HOST: sim.host,
       PROXMOX_PORT: String(sim.port),

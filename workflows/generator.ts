@@ -210,7 +210,9 @@ class Generator {
         node: null,
         memoryMiB: 0,
         outcome: 'skipped-capacity',
-        detail: `every node is at or over the ${this.input.policy.limitPercent} % generation limit`,
+        detail:
+          `every node is at or over the ${this.input.policy.limitPercent} % generation limit` +
+          ((this.input.policy.affinity ?? []).length > 0 ? ' or kept off by an affinity rule' : ''),
       });
       return 'skipped-capacity';
     }

@@ -3,6 +3,7 @@
 import type { ContainerTemplate, ManagedScope } from '../domain';
 import {
   ruleNames,
+  type AffinityRule,
   type ArrivalLaw,
   type CoreSettings,
   type GeneratorPolicy,
@@ -29,7 +30,14 @@ export function coreSettingsOf(config: Config): CoreSettings {
     maxPerKind: maxPerKindOf(config),
     cooldownMs: m.cooldownSeconds * 1000,
     drainedNodes: [],
+    ...affinityOf(config),
   };
+}
+
+/** The affinity rules, when there are any: without, payloads stay as they were before them. */
+function affinityOf(config: Config): { affinity?: AffinityRule[] } {
+  const rules = config.affinity.rules;
+  return rules.length === 0 ? {} : { affinity: rules.map((r) => ({ ...r })) };
 }
 
 /** Autoscaling's maxConcurrent is the cap on scale operations at once while it is enabled. */
@@ -57,6 +65,7 @@ export function generatorPolicyOf(config: Config): GeneratorPolicy {
     limitPercent: g.limitPercent,
     nodeWeights: { ...g.nodeWeights },
     memoryChoicesMiB: [...g.memoryChoicesMiB],
+    ...affinityOf(config),
   };
 }
 

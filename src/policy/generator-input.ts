@@ -2,6 +2,7 @@
 // a null, an empty object or a typo fails the run at once, naming the field, instead of a TypeError
 // that retries the workflow task for ever.
 import { z } from 'zod';
+import { affinityRulesSchema } from './affinity-config';
 import { arrivalLawProblem } from './validation';
 import type { ArrivalLaw } from './arrivals';
 
@@ -36,6 +37,7 @@ const policy = z.strictObject({
   memoryChoicesMiB: z
     .array(z.number().int().min(16, 'expected whole MiB >= 16'))
     .min(1, 'expected a non-empty list of whole MiB >= 16'),
+  affinity: affinityRulesSchema.optional(),
 });
 
 const container = z.strictObject({

@@ -2,6 +2,7 @@
 // generation limit, and a memory size drawn from the configured choices.
 
 import type { Action, ClusterSnapshot, ManagedScope } from '../domain';
+import { affinityPlacement, type AffinityRule } from './affinity';
 import { loadPercent, nodeLoads, nodesUnder, type CapacityBasis, type NodeLoad } from './capacity';
 import { formatPercent } from './format';
 import { pickUniform, pickWeightedIndex } from './pick';
@@ -16,6 +17,8 @@ export interface GeneratorPolicy {
   limitPercent: number;
   nodeWeights: NodeWeights;
   memoryChoicesMiB: number[];
+  /** Affinity rules: strict ones filter the nodes a new container may go to, preferred ones narrow. */
+  affinity?: AffinityRule[];
 }
 
 export type ProvisionAction = Extract<Action, { kind: 'provision' }>;
@@ -54,7 +57,7 @@ export function planProvision(
   policy: GeneratorPolicy,
   draws: { node: number; memory: number },
 ): ProvisionAction | null {
-  const loads = nodeLoads(snapshot, policy.scope, policy.capacityBasis);
+  const loads = affinityOpen(snapshot, policy, nodeLoads(snapshot, policy.scope, policy.capacityBasis));
   const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
   const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
   if (node === null || memoryMiB === null) return null;
@@ -69,4 +72,23 @@ export function planProvision(
       `${formatPercent(policy.limitPercent)} generation limit; drawn with weight ` +
       `${weightOf(node, policy.nodeWeights)} among the open nodes`,
   };
+}
+
+/**
+ * The loads of the nodes the new container's affinity rules allow. It gets the scope's pool and
+ * tag (that is what makes it managed), so rules by pool or tag bind it; rules by vmid cannot yet.
+ */
+function affinityOpen(snapshot: ClusterSnapshot, policy: GeneratorPolicy, loads: NodeLoad[]): NodeLoad[] {
+  const rules = policy.affinity ?? [];
+  if (rules.length === 0) return loads;
+  const member = {
+    ...(policy.scope.pool === undefined ? {} : { pool: policy.scope.pool }),
+    tags: policy.scope.tag === undefined ? [] : [policy.scope.tag],
+  };
+  const { nodes } = affinityPlacement(
+    { rules, containers: snapshot.containers },
+    member,
+    loads.map((l) => l.node),
+  );
+  return loads.filter((l) => nodes.includes(l.node));
 }

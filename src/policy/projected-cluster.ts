@@ -3,6 +3,7 @@
 // every rule, so no two proposals spend the same headroom and no plan overcommits a node.
 
 import { isManaged, type Action, type ClusterSnapshot, type ContainerState } from '../domain';
+import { affinityProblem, indexAffinity, type AffinityIndex } from './affinity';
 import { compareNames, footprintBytes, type NodeLoad } from './capacity';
 import { formatMiB, formatPercent } from './format';
 import type { CoreSettings } from './rule';
@@ -34,6 +35,10 @@ export interface ProjectedCluster {
   byKind: Partial<Record<Action['kind'], number>>;
   /** Containers with an operation in flight or accepted this round: one operation per container. */
   readonly busy: Set<number>;
+  /** Where migrations in flight or accepted put a container (null: destroyed), for affinity checks. */
+  readonly placed: Map<number, string | null>;
+  /** The affinity rules' members, when the settings have rules. */
+  readonly affinity: AffinityIndex | undefined;
 }
 
 export function projectCluster(
@@ -69,6 +74,11 @@ export function projectCluster(
     operations: 0,
     byKind: {},
     busy: new Set(),
+    placed: new Map(),
+    affinity:
+      settings.affinity !== undefined && settings.affinity.length > 0
+        ? indexAffinity(settings.affinity, snapshot.containers)
+        : undefined,
   };
   for (const action of inFlight) applyAction(cluster, action, true);
   return cluster;
@@ -135,7 +145,8 @@ export function admissionProblem(cluster: ProjectedCluster, action: Action): str
       if (target.cpuCores + cores > cpuShare * target.maxcpu) {
         return `${target.name} would use ${formatPercent(((target.cpuCores + cores) * 100) / target.maxcpu)} of its CPU, above the ${formatPercent(cpuShare * 100)} admission limit`;
       }
-      return null;
+      // Strict affinity rules bind every rule's moves, here, where every proposal passes.
+      return affinityProblem(action, cluster) ?? null;
     }
     case 'scale': {
       const ct = cluster.containers.get(action.vmid);
@@ -201,6 +212,8 @@ export function applyAction(cluster: ProjectedCluster, action: Action, inFlight 
     return;
   }
   cluster.busy.add(action.vmid);
+  if (action.kind === 'migrate') cluster.placed.set(action.vmid, action.to);
+  if (action.kind === 'drop' && action.mode === 'destroy') cluster.placed.set(action.vmid, null);
   if (action.kind === 'migrate') {
     // Counted whatever the observation shows of the container: the move is under way all the same.
     const source = cluster.nodes.get(action.from);

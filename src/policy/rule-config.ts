@@ -10,7 +10,7 @@ export interface RuleDefaults {
   enabled: boolean;
   automation: AutomationLevel;
   /** Higher goes first, e.g. emergencies 100, maintenance 90, hard rules 80, spreading 70,
-   * balancing 60, autoscaling 50, the lab rules 40. */
+   * balancing 60, autoscaling 50, the lab rules 40. Affinity repair is 90, the highest below emergencies. */
   priority: number;
 }
 

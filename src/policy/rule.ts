@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope } from '../domain';
+import type { AffinityRule } from './affinity-config';
 import type { CapacityBasis, NodeLoad } from './capacity';
 
 /** Settings every rule shares, from the manager section of the config. */
@@ -24,6 +25,8 @@ export interface CoreSettings {
   cooldownMs: number;
   /** Nodes that take no new containers or moves (maintenance). */
   drainedNodes: string[];
+  /** Affinity rules (config `affinity.rules`): strict ones bind every move; absent means none. */
+  affinity?: AffinityRule[];
 }
 
 export interface RuleView {
@@ -35,6 +38,8 @@ export interface RuleView {
   readonly loads: readonly NodeLoad[];
   /** The only containers a rule may act on now, sorted by vmid. */
   readonly actionable: readonly ContainerState[];
+  /** Operations in flight (approved ones started this round included), for a rule's own projection. */
+  readonly inFlight?: readonly Action[];
   /** A uniform draw in [0, 1) from the round's seeded PRNG. */
   random(): number;
 }

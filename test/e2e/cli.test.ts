@@ -454,7 +454,7 @@ describe('pve-autopilot manager', () => {
     expect(ruleLevel).toMatchObject({ code: 0, stdout: 'Automation of rule lab now: off\n' });
     const unknownRule = await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'balanse']);
     expect(unknownRule.code).toBe(3);
-    expect(unknownRule.stderr).toContain('rule: expected one of lab, autoscale, got "balanse"');
+    expect(unknownRule.stderr).toContain('rule: expected one of lab, autoscale, affinity, got "balanse"');
     const badLevel = await w.cli(['manager', 'set', 'automation', 'sometimes']);
     expect(badLevel.code).toBe(2);
     await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'lab']);

@@ -4,7 +4,13 @@
 
 import { z } from 'zod';
 import { describeIssues } from '../../src/domain';
-import { ruleNames, ruleRegistry, type CoreSettings, type RuleBase } from '../../src/policy';
+import {
+  affinityRulesSchema,
+  ruleNames,
+  ruleRegistry,
+  type CoreSettings,
+  type RuleBase,
+} from '../../src/policy';
 import type { LegacyManagerInput, LegacyManagerState } from './legacy-v1';
 import type { ManagerInput, ManagerState } from '../messages';
 
@@ -26,6 +32,7 @@ const settingsSchema = z.strictObject({
   maxPerKind: z.strictObject({ migrate: count.optional(), scale: count.optional(), drop: count.optional() }),
   cooldownMs: z.number().min(0),
   drainedNodes: z.array(z.string()),
+  affinity: affinityRulesSchema.optional(),
 });
 
 const inputSchema = z.object({

@@ -2,12 +2,14 @@
 // rule is one line here, plus its own file and its config section (built in that file).
 
 import type { AnyRule } from '../rule';
+import { affinityRule } from './affinity';
 import { autoscaleRule } from './autoscale';
 import { labRule } from './lab';
 
 export const ruleRegistry = {
   lab: labRule,
   autoscale: autoscaleRule,
+  affinity: affinityRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

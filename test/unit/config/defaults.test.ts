@@ -44,6 +44,13 @@ const autoscaleDefaults = {
   emergencyHostMemoryPercent: 98,
 } satisfies Config['autoscale'];
 
+const affinityDefaults = {
+  enabled: true,
+  automation: 'auto',
+  priority: 90,
+  rules: [],
+} satisfies Config['affinity'];
+
 const examplePath = new URL('../../../pve-autopilot.example.yaml', import.meta.url);
 
 describe('defaults', () => {
@@ -64,6 +71,7 @@ describe('defaults', () => {
       },
       lab: labDefaults,
       autoscale: autoscaleDefaults,
+      affinity: affinityDefaults,
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -110,7 +118,11 @@ describe('defaults', () => {
       cooldownMs: 60_000,
       drainedNodes: [],
     });
-    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults });
+    expect(ruleConfigsOf(config)).toEqual({
+      lab: labDefaults,
+      autoscale: autoscaleDefaults,
+      affinity: affinityDefaults,
+    });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',
