@@ -9,6 +9,7 @@ import { autoscaleStatusCommand } from './commands/autoscale';
 import { configValidateCommand } from './commands/config';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
+import { nodeCommand } from './commands/node';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
 import { statusCommand } from './commands/status';
@@ -52,6 +53,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return cancelCommand(ctx, command);
     case 'autoscale':
       return autoscaleStatusCommand(ctx);
+    case 'node':
+      return nodeCommand(ctx, command);
     default:
       return sagaCommand(ctx, command);
   }

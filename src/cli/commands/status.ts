@@ -9,6 +9,7 @@ import { clusterView, observe, type ClusterView } from '../cluster';
 import type { Context } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
 import { duration, line, printJson, showPercent, table } from '../output';
+import { drainPhrases } from './node';
 
 export interface OperationRow {
   workflowId: string;
@@ -29,10 +30,15 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const view = clusterView(await observe(ctx), managedScopeOf(ctx.config));
   let operations: OperationRow[] | null = null;
   let loops: LoopStates | null = null;
+  let drains: Record<string, string> | null = null;
   let temporalError: string | null = null;
   try {
     const client = await ctx.temporal();
-    [operations, loops] = await Promise.all([operationsInFlight(ctx, client), loopStates(ctx, client)]);
+    [operations, loops, drains] = await Promise.all([
+      operationsInFlight(ctx, client),
+      loopStates(ctx, client),
+      drainPhrases(client, ctx.cluster),
+    ]);
   } catch (err) {
     // The cluster part is worth printing on its own; what Temporal knows is reported as unknown.
     if (!(err instanceof CliError) || err.code !== ExitCode.unreachable) throw err;
@@ -45,7 +51,8 @@ export async function statusCommand(ctx: Context): Promise<number> {
   if (ctx.global.json) {
     printJson(ctx.io, {
       cluster: ctx.cluster,
-      nodes: view.nodes,
+      // drain: the node's drain phase, null when not drained (undefined: Temporal unreachable).
+      nodes: view.nodes.map((n) => ({ ...n, drain: drains === null ? undefined : (drains[n.name] ?? null) })),
       containers: view.containers,
       locks,
       operations,
@@ -57,7 +64,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
       },
     });
   } else {
-    printHuman(ctx, view, locks, operations, loops, temporalError);
+    printHuman(ctx, view, locks, operations, loops, temporalError, drains);
   }
   return temporalError === null ? ExitCode.ok : ExitCode.unreachable;
 }
@@ -69,6 +76,7 @@ function printHuman(
   operations: readonly OperationRow[] | null,
   loops: LoopStates | null,
   temporalError: string | null,
+  drains: Readonly<Record<string, string>> | null,
 ): void {
   const out = ctx.io.stdout;
   line(out, `Cluster ${ctx.cluster}`);
@@ -76,7 +84,7 @@ function printHuman(
   line(
     out,
     table(
-      ['NODE', 'STATUS', 'CPU %', 'MEM %', 'DISK %', 'CTS'],
+      ['NODE', 'STATUS', 'CPU %', 'MEM %', 'DISK %', 'CTS', 'DRAIN'],
       view.nodes.map((n) => [
         n.name,
         n.status,
@@ -84,6 +92,7 @@ function printHuman(
         showPercent(n.memPercent),
         showPercent(n.diskPercent),
         String(n.containers),
+        drains === null ? '?' : (drains[n.name] ?? '-'),
       ]),
       [2, 3, 4, 5],
     ),
