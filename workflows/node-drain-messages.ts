@@ -22,6 +22,11 @@ export const nodeDrainInputSchema = z.strictObject({
   mode: z.enum(['offline', 'restart']).default('offline'),
   /** Wait between looks while a container has nowhere to go. */
   retrySeconds: z.number().gt(0).max(3600).default(30),
+  /**
+   * While drained, look again this often: a provision or a move into the node that was already
+   * under way when the drain began (or a person's) lands after the last look, and is moved off too.
+   */
+  recheckSeconds: z.number().gt(0).max(86_400).default(60),
   /** Migrations of one container that may fail before the drain leaves it. */
   maxAttempts: z.number().int().min(1).max(10).default(3),
   /** Carried across continue-as-new; absent on the first run. */

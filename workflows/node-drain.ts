@@ -122,12 +122,12 @@ class NodeDrain {
         await continueAsNew<typeof nodeDrainWorkflow>({ ...this.input, carried: this.state });
       }
       const free = this.state.parallel - this.running;
-      if (this.state.phase !== 'drained' && free > 0) await this.look(free);
+      if (free > 0) await this.look(free);
       if (this.undrainAsked) break;
       this.refreshDetails();
       if (this.state.phase === 'drained') {
-        // Nothing to do until undrained: no timer, so a drained node adds nothing to the history.
-        await condition(() => this.wake);
+        // Drained: a slow look now and then finds what arrived after the last one.
+        await condition(() => this.wake, this.input.recheckSeconds * 1000);
       } else if (this.running > 0) {
         await condition(() => this.wake || this.ended > 0);
       } else {
@@ -187,8 +187,8 @@ class NodeDrain {
     for (const move of plan.moves) await this.start(move);
     const left = plan.remaining.filter((vmid) => !this.state.inFlight.some((m) => m.vmid === vmid));
     if (left.length === 0 && this.running === 0) {
+      if (this.state.phase !== 'drained') this.state.drainedAt = Date.now();
       this.state.phase = 'drained';
-      this.state.drainedAt ??= Date.now();
       this.state.blocked = [];
     } else if (this.running === 0) {
       this.state.phase = 'blocked';
