@@ -64,6 +64,12 @@ class NodeDrain {
   private running = 0;
   /** Moves that ended since the last look: the next look plans with them done. */
   private ended = 0;
+  /**
+   * Moves planned by the last look beyond the free slots (up to 2 K), their room already reserved
+   * in that look's projection: a slot that frees starts the next one at once, and the cluster is
+   * observed again only when they are used up. Not carried across continue-as-new: planned again.
+   */
+  private queue: MigrateAction[] = [];
 
   constructor(private readonly input: Input) {
     const carried = input.carried as NodeDrainState | undefined;
@@ -122,10 +128,14 @@ class NodeDrain {
         await continueAsNew<typeof nodeDrainWorkflow>({ ...this.input, carried: this.state });
       }
       const free = this.state.parallel - this.running;
-      if (free > 0) await this.look(free);
+      if (free > 0 && this.queue.length > 0) await this.startQueued(free);
+      else if (free > 0) await this.look(free);
       if (this.undrainAsked) break;
       this.refreshDetails();
-      if (this.state.phase === 'drained') {
+      if (this.queue.length > 0 && this.running < this.state.parallel) {
+        // Starts that failed (a busy container) left a slot: take the next planned move now.
+        continue;
+      } else if (this.state.phase === 'drained') {
         // Drained: a slow look now and then finds what arrived after the last one.
         await condition(() => this.wake, this.input.recheckSeconds * 1000);
       } else if (this.running > 0) {
@@ -173,7 +183,7 @@ class NodeDrain {
       settings: { ...this.input.settings, drainedNodes: [...this.state.otherDrained, this.state.node] },
       node: this.state.node,
       inFlight,
-      slots: this.undrainAsked ? 0 : free,
+      slots: this.undrainAsked ? 0 : free + 2 * this.state.parallel,
       skip: exhausted,
     });
     this.state.remaining = plan.remaining;
@@ -184,13 +194,30 @@ class NodeDrain {
         .filter((vmid) => plan.remaining.includes(vmid))
         .map((vmid) => ({ vmid, why: `its migration failed ${maxAttempts} times; the drain leaves it` })),
     ].sort((a, b) => a.vmid - b.vmid);
-    for (const move of plan.moves) await this.start(move);
-    const left = plan.remaining.filter((vmid) => !this.state.inFlight.some((m) => m.vmid === vmid));
+    this.queue = plan.moves.slice(free);
+    for (const move of plan.moves.slice(0, free)) await this.start(move);
+    this.setPhase();
+  }
+
+  /** Starts planned moves from the queue into the free slots, without looking again. */
+  private async startQueued(free: number): Promise<void> {
+    this.ended = 0;
+    for (let started = 0; started < free && this.queue.length > 0 && !this.undrainAsked;) {
+      const move = this.queue.shift() as MigrateAction;
+      const before = this.running;
+      await this.start(move);
+      if (this.running > before) started++;
+    }
+    this.setPhase();
+  }
+
+  private setPhase(): void {
+    const left = this.state.remaining.filter((vmid) => !this.state.inFlight.some((m) => m.vmid === vmid));
     if (left.length === 0 && this.running === 0) {
       if (this.state.phase !== 'drained') this.state.drainedAt = Date.now();
       this.state.phase = 'drained';
       this.state.blocked = [];
-    } else if (this.running === 0) {
+    } else if (this.running === 0 && this.queue.length === 0) {
       this.state.phase = 'blocked';
     } else {
       this.state.phase = 'evacuating';
@@ -229,6 +256,7 @@ class NodeDrain {
       this.state.moved = [...this.state.moved, { vmid: move.vmid, to: move.to, at: Date.now() }].slice(
         -MAX_MOVED_KEPT,
       );
+      this.state.remaining = this.state.remaining.filter((vmid) => vmid !== move.vmid);
     } catch (err) {
       const detail = sagaFailureText(err);
       log.warn('drain: a migration failed', { vmid: move.vmid, detail });
