@@ -11,6 +11,8 @@ import {
   generatorWorkflowId,
   managerStatusQuery,
   nodeDrainWorkflowId,
+  pauseGeneratorUpdate,
+  resumeGeneratorUpdate,
   type GeneratorState,
   type ManagerState,
 } from '../../workflows/messages';
@@ -110,6 +112,26 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
 }
 
 describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
+  it('never moves a container to another drained node, and waits while nothing can take it', async () => {
+    const cluster = clusterName();
+    // First, on the scenario as it starts: srv-px2 is drained with srv-px1 drained too, so nothing
+    // may move; the drain says why and waits.
+    const drain = await startDrain({ cluster, node: PX2, settings: { ...settings, drainedNodes: [PX1] } });
+    const blocked = await s.run(() =>
+      until(
+        'the drain to be blocked',
+        () => drainState(drain),
+        (st) => st.phase === 'blocked',
+      ),
+    );
+    expect(blocked.remaining.length).toBeGreaterThan(0);
+    expect(blocked.blocked.every((b) => /srv-px1 is drained for maintenance/.test(b.why))).toBe(true);
+    expect(blocked.moved).toEqual([]);
+    expect(blocked.otherDrained).toEqual([PX1]);
+    await drain.executeUpdate(undrainNodeUpdate);
+    expect(((await drain.result()) as NodeDrainState).phase).toBe('undrained');
+  });
+
   it('empties the node of managed containers, leaves the others, and the manager and generator put nothing there until undrained', async () => {
     const cluster = clusterName();
     // Lab rule at 5 %: once srv-px2 holds all four 512 MiB containers (6.3 %), it would move one back
@@ -145,6 +167,9 @@ describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
       ],
     });
     started.push(generator);
+    // Paused (which waits for a creation under way) before the drain begins, so no provision is
+    // in flight across its start; it still receives the drain's signal while paused.
+    await s.run(() => generator.executeUpdate(pauseGeneratorUpdate));
 
     const drain = await startDrain({ cluster });
     const drained = await s.run(() =>
@@ -173,6 +198,7 @@ describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
       () => generator.query(generatorStatusQuery),
       (st: GeneratorState) => (st.drainedNodes ?? []).includes(PX1),
     );
+    await generator.executeUpdate(resumeGeneratorUpdate);
     await sleep(10_000);
     expect(managed(await guestsOn(PX1))).toEqual([]);
     const m2 = await manager.query(managerStatusQuery);
@@ -199,26 +225,7 @@ describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
       (vmids) => managed(vmids).length > 0,
     );
     expect((await generator.query(generatorStatusQuery)).drainedNodes).toEqual([]);
-    await expectReplays(drain);
-  });
-
-  it('never moves a container to another drained node, and waits while nothing can take it', async () => {
-    const cluster = clusterName();
-    // srv-px1 is drained with srv-px2 drained too: nothing may move, the drain says why and waits.
-    const drain = await startDrain({ cluster, node: PX2, settings: { ...settings, drainedNodes: [PX1] } });
-    const blocked = await s.run(() =>
-      until(
-        'the drain to be blocked',
-        () => drainState(drain),
-        (st) => st.phase === 'blocked',
-      ),
-    );
-    expect(blocked.remaining.length).toBeGreaterThan(0);
-    expect(blocked.blocked.every((b) => /srv-px1 is drained for maintenance/.test(b.why))).toBe(true);
-    expect(blocked.moved).toEqual([]);
-    expect(blocked.otherDrained).toEqual([PX1]);
-    await drain.executeUpdate(undrainNodeUpdate);
-    expect(((await drain.result()) as NodeDrainState).phase).toBe('undrained');
+    await expectReplays(drain, 'node-drain-with-manager-and-generator');
   });
 
   it('fails at once, naming the field, on a bad input', async () => {
