@@ -39,11 +39,13 @@ import {
   approveUpdate,
   lastSnapshotQuery,
   managerStatusQuery,
+  nodeDrainChangedSignal,
   pauseManagerUpdate,
   resumeManagerUpdate,
   setAutomationUpdate,
   setThresholdsUpdate,
   stopManagerUpdate,
+  withDrainChange,
   type AutomationChange,
   type ManagerInput,
   type ManagerState,
@@ -120,6 +122,12 @@ class ClusterManager {
   registerHandlers(): void {
     setHandler(managerStatusQuery, () => this.state);
     setHandler(lastSnapshotQuery, () => this.snapshot);
+    // From the node drain workflows: a drained node takes no container and no move (see step).
+    setHandler(nodeDrainChangedSignal, (change) => {
+      const drainedNodes = withDrainChange(this.state.settings.drainedNodes, change);
+      this.state.settings = { ...this.state.settings, drainedNodes };
+      this.refreshDetails();
+    });
     setHandler(pauseManagerUpdate, async () => {
       if (this.state.runState === 'running') this.state.runState = 'paused';
       // Returns once no observation is under way, so the caller knows nothing more will happen.

@@ -17,10 +17,12 @@ import { arrivalLawProblem, createRandom, nextInterArrival, planProvision } from
 import { generatorInputSchema } from '../src/policy/generator-input';
 import {
   generatorStatusQuery,
+  nodeDrainChangedSignal,
   pauseGeneratorUpdate,
   resumeGeneratorUpdate,
   setArrivalUpdate,
   stopGeneratorUpdate,
+  withDrainChange,
   type GeneratorChoice,
   type GeneratorInput,
   type GeneratorState,
@@ -64,12 +66,19 @@ class Generator {
       counters: { created: 0, failed: 0, skippedForCapacity: 0 },
       recent: [],
       seed: input.seed >>> 0,
+      ...(input.drainedNodes && input.drainedNodes.length > 0
+        ? { drainedNodes: [...input.drainedNodes] }
+        : {}),
     };
   }
 
   /** Before the first await, so no update or query sent at start is lost. */
   registerHandlers(): void {
     setHandler(generatorStatusQuery, () => this.state);
+    // From the node drain workflows: no container is created on a drained node.
+    setHandler(nodeDrainChangedSignal, (change) => {
+      this.state.drainedNodes = withDrainChange(this.state.drainedNodes ?? [], change);
+    });
     // Returns once no creation is in flight: after a pause, nothing more is created until resume.
     setHandler(pauseGeneratorUpdate, async () => {
       if (this.state.runState === 'running' || this.state.runState === 'backing-off') {
@@ -201,7 +210,12 @@ class Generator {
     }
 
     const random = createRandom(this.state.seed);
-    const plan = planProvision(snapshot, this.input.policy, { node: random.next(), memory: random.next() });
+    const plan = planProvision(
+      snapshot,
+      this.input.policy,
+      { node: random.next(), memory: random.next() },
+      this.state.drainedNodes ?? [],
+    );
     this.state.seed = random.state();
     if (!plan) {
       this.state.counters.skippedForCapacity++;

@@ -1,7 +1,7 @@
 // Signals, queries and updates of the long-running workflows (generator and cluster manager),
 // shared with clients: the CLI and scripts import these definitions, the workflows set handlers.
 // Changes go through updates, so the caller learns at once whether they were accepted.
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AutomationLevel, ClusterSnapshot, ContainerTemplate } from '../src/domain';
 import type { ArrivalLaw, CoreSettings, GeneratorPolicy, ManagerCore, RuleBase } from '../src/policy';
 import type { ObservationSummary } from './manager/summary';
@@ -26,6 +26,8 @@ export interface GeneratorInput {
   maxContainers?: number;
   /** Arrivals per run before continue-as-new (default 500); tests set it low to exercise the hand-over. */
   iterationsPerRun?: number;
+  /** Nodes drained when it starts (the running drain workflows); later changes come as signals. */
+  drainedNodes?: string[];
   /** Carried across continue-as-new; absent on the first run. */
   carried?: GeneratorState;
 }
@@ -52,6 +54,8 @@ export interface GeneratorState {
   seed: number;
   /** Epoch ms of the next arrival, when one is scheduled. */
   nextArrivalAt?: number;
+  /** Drained nodes: no container is created on them. */
+  drainedNodes?: string[];
 }
 
 export const generatorStatusQuery = defineQuery<GeneratorState>('generatorStatus');
@@ -119,4 +123,32 @@ export function generatorWorkflowId(cluster: string): string {
 
 export function clusterManagerWorkflowId(cluster: string): string {
   return `cluster-manager-${cluster}`;
+}
+
+// ---- node drain (maintenance) ---------------------------------------------------------------
+
+/**
+ * A node was drained or undrained. The drain workflow sends it to the cluster manager, the
+ * generator and the other drains of its cluster, so none of them places anything on a drained node.
+ */
+export interface NodeDrainChange {
+  node: string;
+  drained: boolean;
+}
+export const nodeDrainChangedSignal = defineSignal<[NodeDrainChange]>('nodeDrainChanged');
+
+export function nodeDrainWorkflowId(cluster: string, node: string): string {
+  return `drain-${cluster}-${node}`;
+}
+
+/**
+ * The drained set after a change: sorted, each node once. A malformed change (signals cannot be
+ * refused) leaves the set as it was rather than throwing inside a workflow.
+ */
+export function withDrainChange(nodes: readonly string[], change: unknown): string[] {
+  if (typeof change !== 'object' || change === null) return [...nodes];
+  const { node, drained } = change as Partial<NodeDrainChange>;
+  if (typeof node !== 'string' || node === '' || typeof drained !== 'boolean') return [...nodes];
+  const rest = nodes.filter((n) => n !== node);
+  return (drained ? [...rest, node] : rest).sort();
 }

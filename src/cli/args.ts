@@ -30,10 +30,19 @@ export type Command =
   | { name: 'config'; action: 'validate' }
   | { name: 'cancel'; target: { vmid: number } | { workflowId: string } }
   | { name: 'health-check'; format: 'text' | 'json' }
-  | { name: 'history'; vmid?: number; outcome?: HistoryOutcome; sinceMs?: number; limit: number };
+  | { name: 'history'; vmid?: number; outcome?: HistoryOutcome; sinceMs?: number; limit: number }
+  | NodeCommand;
 
 export const historyOutcomes = ['succeeded', 'refused', 'rolled-back', 'needs-attention', 'running'] as const;
 export type HistoryOutcome = (typeof historyOutcomes)[number];
+
+export type NodeCommand =
+  | { name: 'node'; action: 'drain'; node: string; parallel: number; wait: boolean }
+  | { name: 'node'; action: 'undrain'; node: string }
+  | { name: 'node'; action: 'status' };
+
+/** Migrations at once of a drain when --parallel is not given. */
+export const DEFAULT_DRAIN_PARALLEL = 2;
 
 export interface GlobalOptions {
   config?: string;
@@ -275,6 +284,16 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
         limit: int('limit', 1, 10_000) ?? 50,
       };
     }
+    case 'node drain':
+    case 'node undrain': {
+      const node = rest[0] ?? '';
+      if (!NODE_NAME.test(node)) throw new UsageError(`${name}: expected a node name, got "${node}"`, name);
+      if (name === 'node undrain') return { name: 'node', action: 'undrain', node };
+      const parallel = int('parallel', 1, 32) ?? DEFAULT_DRAIN_PARALLEL;
+      return { name: 'node', action: 'drain', node, parallel, wait: v.wait === true };
+    }
+    case 'node status':
+      return { name: 'node', action: 'status' };
     case 'cancel': {
       const text = rest[0] ?? '';
       if (/^\d+$/.test(text)) return { name, target: { vmid: vmid() } };

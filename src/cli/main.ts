@@ -11,6 +11,7 @@ import { healthCheckCommand } from './commands/health-check';
 import { historyCommand } from './commands/history';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
+import { nodeCommand } from './commands/node';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
 import { statusCommand } from './commands/status';
@@ -61,6 +62,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return historyCommand(ctx, command);
     case 'health-check':
       throw new Error('health-check runs before the context is made');
+    case 'node':
+      return nodeCommand(ctx, command);
     default:
       return sagaCommand(ctx, command);
   }

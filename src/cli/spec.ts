@@ -310,6 +310,39 @@ export const commandSpecs: readonly CommandSpec[] = [
       limit: { type: 'string', value: 'N', help: 'at most N runs (default 50)' },
     },
   },
+  // ---- node drain (maintenance) ----
+  {
+    name: 'node drain',
+    args: '<node>',
+    positionals: { min: 1, max: 1 },
+    summary: 'maintenance: move every managed container off a node, K at a time; it then takes nothing',
+    options: {
+      parallel: { type: 'string', value: 'K', help: 'migrations at once, 1 to 32 (default 2)' },
+      wait: { type: 'boolean', help: 'follow the evacuation to its end, with progress' },
+    },
+    notes: [
+      'Starts the durable workflow drain-<cluster>-<node>: the manager and the generator place nothing',
+      'on the node until node undrain. Targets are chosen by admission (room for memory and CPU).',
+      'Lists the guests it leaves (containers outside the managed scope, virtual machines).',
+      'With --wait: exit 0 once no managed container is left, 1 when some cannot move (the drain',
+      'goes on and retries); Ctrl-C stops the waiting, not the drain.',
+    ],
+  },
+  {
+    name: 'node undrain',
+    args: '<node>',
+    positionals: { min: 1, max: 1 },
+    summary: 'end the drain of a node: moves in flight finish, then it takes containers again',
+    options: {},
+    notes: ['Exits 3 when the node is not drained.'],
+  },
+  {
+    name: 'node status',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'the drained nodes of the cluster and how far each drain is',
+    options: {},
+  },
   {
     name: 'config validate',
     args: '',
@@ -325,6 +358,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
   manager: 'the cluster manager: observe, decide, act, verify in monitoring cycles',
   config: 'the configuration file',
   autoscale: 'vertical autoscaling: what the autoscale rule of the running manager thinks',
+  node: 'node maintenance: drain a node of its managed containers, and undrain it',
 };
 
 export function specOf(name: string): CommandSpec | undefined {

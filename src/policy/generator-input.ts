@@ -74,6 +74,7 @@ const carried = z.looseObject({
   ),
   seed: z.number().int(),
   nextArrivalAt: z.number().optional(),
+  drainedNodes: z.array(z.string()).optional(),
 });
 
 export const generatorInputSchema = z.strictObject({
@@ -89,5 +90,6 @@ export const generatorInputSchema = z.strictObject({
   admissionShare: z.number().gt(0).max(1).optional(),
   maxContainers: z.number().int().min(0, 'expected a whole number >= 0').optional(),
   iterationsPerRun: z.number().int().min(1).optional(),
+  drainedNodes: z.array(z.string()).optional(),
   carried: carried.optional(),
 });

@@ -21,3 +21,4 @@ export * from './projected-cluster';
 export * from './step';
 export * from './rule-config';
 export * from './affinity';
+export * from './evacuation';

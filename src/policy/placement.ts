@@ -56,8 +56,12 @@ export function planProvision(
   snapshot: ClusterSnapshot,
   policy: GeneratorPolicy,
   draws: { node: number; memory: number },
+  /** Drained nodes (maintenance): they take no new container. */
+  closed: readonly string[] = [],
 ): ProvisionAction | null {
-  const loads = affinityOpen(snapshot, policy, nodeLoads(snapshot, policy.scope, policy.capacityBasis));
+  const loads = affinityOpen(snapshot, policy, nodeLoads(snapshot, policy.scope, policy.capacityBasis)).filter(
+    (l) => !closed.includes(l.node),
+  );
   const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
   const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
   if (node === null || memoryMiB === null) return null;

@@ -115,11 +115,14 @@ function indexByVmid(list: readonly ContainerState[]): ContainerIndex {
   };
 }
 
-/** Online nodes as the rules measure them, sorted by name. */
+/**
+ * Online nodes as the rules measure them, sorted by name. A drained node is left out: it neither
+ * sheds to the rules (its drain moves its containers) nor takes from them.
+ */
 export function nodeLoadsOf(cluster: ProjectedCluster): NodeLoad[] {
   const loads: NodeLoad[] = [];
   for (const n of cluster.nodes.values()) {
-    if (!n.online) continue;
+    if (!n.online || n.drained) continue;
     loads.push({ node: n.name, managedBytes: n.managedBytes, maxmem: n.maxmem, usedBytes: n.usedBytes });
   }
   return loads.sort((a, b) => compareNames(a.node, b.node));

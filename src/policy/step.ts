@@ -262,7 +262,7 @@ function admit(
   return admitted;
 }
 
-/** Managed, unlocked, idle, out of cooldown, on an online node, and not just started. */
+/** Managed, unlocked, idle, out of cooldown, on an online node that is not drained, and not just started. */
 export function roundActionable(
   snapshot: ClusterSnapshot,
   settings: CoreSettings,
@@ -283,7 +283,10 @@ export function roundActionable(
     // A container just created or started (by a provision, a person, HA) is left alone as long
     // as after an operation of ours: its provision may still be verifying it.
     if (ct.status === 'running' && ct.uptime * 1000 < settings.cooldownMs) continue;
-    if (!cluster.nodes.get(ct.node)?.online) continue;
+    const node = cluster.nodes.get(ct.node);
+    if (!node?.online) continue;
+    // A drained node's containers belong to its drain: no other operation may hold them up.
+    if (node.drained) continue;
     out.push(ct);
     ids.add(ct.vmid);
   }

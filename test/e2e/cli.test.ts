@@ -117,7 +117,7 @@ describe('pve-autopilot status', () => {
       const run = await w.cli(['status']);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(
-        /NODE +STATUS +CPU % +MEM % +DISK % +CTS\nsrv-px1 +online +\d+\.\d +\d+\.\d +\d+\.\d +3\n/,
+        /NODE +STATUS +CPU % +MEM % +DISK % +CTS +DRAIN\nsrv-px1 +online +\d+\.\d +\d+\.\d +\d+\.\d +3 +-\n/,
       );
       expect(run.stdout).toMatch(/VMID +NAME +NODE +STATUS +CPU % +MEM % +DISK % +MANAGED/);
       expect(run.stdout).toMatch(/\n 100 +gateway +srv-px1 +running +[\d.]+ +[\d.]+ +[\d.]+ +no\n/);

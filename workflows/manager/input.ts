@@ -17,7 +17,8 @@ import type { ManagerInput, ManagerState } from '../messages';
 const level = z.enum(['off', 'recommend', 'auto']);
 const count = z.number().int().min(1).max(64);
 
-const settingsSchema = z.strictObject({
+/** Shared with the node drain input. */
+export const settingsSchema = z.strictObject({
   scope: z.strictObject({
     vmidMin: z.number().int().min(100),
     vmidMax: z.number().int().min(100),

@@ -23,12 +23,16 @@ import {
   runningLoop,
   startLoop,
 } from './long-running';
+import { runningDrains } from './node';
 
 type GeneratorCommand = Extract<Command, { name: 'generator' }>;
 
 export async function generatorCommand(ctx: Context, command: GeneratorCommand): Promise<number> {
   if (command.action === 'start') {
     const input = generatorInput(ctx, command);
+    // The nodes drained now; later drains and undrains reach the generator as signals.
+    const drainedNodes = await runningDrains(await ctx.temporal(), ctx.cluster);
+    if (drainedNodes.length > 0) input.drainedNodes = drainedNodes;
     return startLoop(ctx, generatorLoop, input, `generator: ${describeArrival(input.arrival)}`);
   }
   if (command.action === 'status') return generatorStatus(ctx);

@@ -26,6 +26,7 @@ import {
   runningLoop,
   startLoop,
 } from './long-running';
+import { runningDrains } from './node';
 
 type ManagerCommand = Extract<Command, { name: 'manager' }>;
 
@@ -36,6 +37,8 @@ export async function managerCommand(ctx: Context, command: ManagerCommand): Pro
   switch (command.action) {
     case 'start': {
       const input = managerInput(ctx, command);
+      // The nodes drained now; later drains and undrains reach the manager as signals.
+      input.settings.drainedNodes = await runningDrains(await ctx.temporal(), ctx.cluster);
       const summary =
         `cluster manager: automation ${input.automation}, a cycle every ${input.cycleSeconds} s, ` +
         `rules: ${describeRules(ctx.config)}`;

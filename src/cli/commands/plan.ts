@@ -20,6 +20,7 @@ import type { Context } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
 import { line, printJson, table } from '../output';
 import { managerLoop } from './long-running';
+import { runningDrains } from './node';
 
 export interface PlannedAction {
   rule: string;
@@ -34,7 +35,14 @@ export async function planCommand(ctx: Context): Promise<number> {
   const { config } = ctx;
   const snapshot = toClusterSnapshot(await observe(ctx), Date.now());
   const { core, source, running } = await managerCore(ctx);
-  const settings = coreSettingsOf(config);
+  // Drained nodes take nothing in the plan either; without Temporal there is no drain to know of.
+  const drainedNodes = source.startsWith('Temporal unreachable')
+    ? []
+    : await ctx
+        .temporal()
+        .then((client) => runningDrains(client, ctx.cluster))
+        .catch((): string[] => []);
+  const settings = { ...coreSettingsOf(config), drainedNodes };
   const configs = ruleConfigsOf(config);
   const rules: EnabledRule[] = ruleNames
     .filter((name) => configs[name].enabled)

@@ -13,6 +13,7 @@ import { clusterView, observe, type ClusterView } from '../cluster';
 import type { Context } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
 import { duration, line, printJson, showPercent, table } from '../output';
+import { drainPhrases } from './node';
 
 export interface OperationRow {
   workflowId: string;
@@ -44,14 +45,16 @@ export async function statusCommand(ctx: Context): Promise<number> {
   let loops: LoopStates | null = null;
   let attention: AttentionRow[] | null = null;
   let managed: Map<string, number> | null = null;
+  let drains: Record<string, string> | null = null;
   let temporalError: string | null = null;
   try {
     const client = await ctx.temporal();
-    [operations, loops, attention, managed] = await Promise.all([
+    [operations, loops, attention, managed, drains] = await Promise.all([
       operationsInFlight(ctx, client),
       loopStates(ctx, client),
       needsAttention(ctx, client),
       managedPercents(ctx, client),
+      drainPhrases(client, ctx.cluster),
     ]);
   } catch (err) {
     // The cluster part is worth printing on its own; what Temporal knows is reported as unknown.
@@ -65,7 +68,12 @@ export async function statusCommand(ctx: Context): Promise<number> {
   if (ctx.global.json) {
     printJson(ctx.io, {
       cluster: ctx.cluster,
-      nodes: view.nodes.map((n) => ({ ...n, managedPercent: managed?.get(n.name) ?? null })),
+      // drain: the node's drain phase, null when not drained (undefined: Temporal unreachable).
+      nodes: view.nodes.map((n) => ({
+        ...n,
+        managedPercent: managed?.get(n.name) ?? null,
+        drain: drains === null ? undefined : (drains[n.name] ?? null),
+      })),
       containers: view.containers,
       locks,
       operations,
@@ -78,7 +86,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
       },
     });
   } else {
-    printHuman(ctx, view, locks, operations, loops, temporalError, attention, managed);
+    printHuman(ctx, view, locks, operations, loops, temporalError, attention, managed, drains);
   }
   return temporalError === null ? ExitCode.ok : ExitCode.unreachable;
 }
@@ -92,6 +100,7 @@ function printHuman(
   temporalError: string | null,
   attention: readonly AttentionRow[] | null,
   managed: ReadonlyMap<string, number> | null,
+  drains: Readonly<Record<string, string>> | null,
 ): void {
   const out = ctx.io.stdout;
   line(out, `Cluster ${ctx.cluster}`);
@@ -102,7 +111,7 @@ function printHuman(
   line(
     out,
     table(
-      ['NODE', 'STATUS', 'CPU %', 'MEM %', ...(withManaged ? ['MANAGED %'] : []), 'DISK %', 'CTS'],
+      ['NODE', 'STATUS', 'CPU %', 'MEM %', ...(withManaged ? ['MANAGED %'] : []), 'DISK %', 'CTS', 'DRAIN'],
       view.nodes.map((n) => [
         n.name,
         n.status,
@@ -111,6 +120,7 @@ function printHuman(
         ...(withManaged ? [showPercent(managed.get(n.name) ?? null)] : []),
         showPercent(n.diskPercent),
         String(n.containers),
+        drains === null ? '?' : (drains[n.name] ?? '-'),
       ]),
       withManaged ? [2, 3, 4, 5, 6] : [2, 3, 4, 5],
     ),
