@@ -8,3 +8,4 @@ export { dropContainerWorkflow } from './sagas/drop';
 export { snapshotContainerWorkflow } from './sagas/snapshot';
 export { rollbackContainerWorkflow } from './sagas/rollback';
 export { generatorWorkflow } from './generator';
+export { alertsWorkflow } from './alerts';

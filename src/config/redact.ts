@@ -7,6 +7,9 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   for (const entry of copy.clusters ?? []) redactIn(entry);
   redactIn(copy);
+  for (const sink of Object.values(copy.alerts.sinks)) {
+    if (sink.type === 'smtp' && sink.password !== undefined) sink.password = REDACTED;
+  }
   return copy;
 }
 
