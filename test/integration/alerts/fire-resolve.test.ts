@@ -1,0 +1,155 @@
+// A node pushed over its memory threshold in pve-sim fires one alert to the webhook and one e-mail
+// to the SMTP receiver, nothing more while it lasts, and one "resolved" of each once it falls back.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { alertsInputOf, alertsViewQuery, ensureAlertsWorkflow, emailMessageId } from '../../../src/alerts';
+import { parseConfig } from '../../../src/config';
+import { createActivities } from '../../../worker/create-worker';
+import { connectTestEnv, createTestWorker, uniqueTaskQueue } from '../../support/temporal';
+import { startTestSim, type TestSim } from '../../support/sim';
+import { labScope } from '../../support/saga-env';
+import {
+  eventually,
+  startSmtpReceiver,
+  startWebhookReceiver,
+  type SmtpReceiver,
+  type WebhookReceiver,
+} from '../../support/alert-receivers';
+
+let env: TestWorkflowEnvironment;
+let sim: TestSim;
+let hook: WebhookReceiver;
+let smtp: SmtpReceiver;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  sim = await startTestSim();
+  hook = await startWebhookReceiver();
+  smtp = await startSmtpReceiver();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await hook?.close();
+  await smtp?.close();
+  await sim?.stop();
+  await env?.teardown();
+});
+
+async function nodeMemoryPercent(node: string): Promise<number> {
+  const snapshot = await sim.pve.clusterSnapshot();
+  const n = snapshot.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`no node ${node}`);
+  return (n.mem / n.maxmem) * 100;
+}
+
+describe('alerts on node memory', { timeout: 180_000 }, () => {
+  it('fire once to the webhook and by e-mail, and resolve once when memory falls back', async () => {
+    // Steady levels on srv-px2, so only the push below moves its memory.
+    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 1800, cpu: 0.1 });
+    await sim.admin('PUT', '/_sim/containers/1402/usage', { memMiB: 350, cpu: 0.1 });
+    const base = await nodeMemoryPercent('srv-px2');
+    const above = Math.round((base + 3) * 10) / 10;
+    const resolveBelow = Math.round((base + 1.5) * 10) / 10;
+    const cluster = `alerts-${randomUUID().slice(0, 6)}`;
+    const config = parseConfig(
+      [
+        'alerts:',
+        '  evaluateSeconds: 1',
+        '  sinks:',
+        `    hook: { type: webhook, url: "${hook.url}" }`,
+        `    mail: { type: smtp, host: ${smtp.host}, port: ${smtp.port}, from: autopilot@lab.test, to: [ops@lab.test] }`,
+        '  rules:',
+        `    - { name: node-mem, kind: node-memory, above: ${above}, resolveBelow: ${resolveBelow}, forSeconds: 2, severity: critical }`,
+        '',
+      ].join('\n'),
+      {},
+    );
+    const taskQueue = uniqueTaskQueue('alerts');
+    worker = await createTestWorker(env, {
+      taskQueue,
+      activities: createActivities({
+        taskQueue,
+        pve: sim.pve,
+        scope: labScope,
+        vmidQuarantineMinutes: 10,
+        alertSinks: config.alerts.sinks,
+      }),
+    });
+    running = worker.run();
+    const { workflowId } = await ensureAlertsWorkflow(env.client, {
+      taskQueue,
+      input: alertsInputOf(cluster, config.alerts),
+    });
+    const handle = env.client.workflow.getHandle(workflowId);
+    const view = () => handle.query(alertsViewQuery);
+
+    await eventually('three quiet evaluations', async () => (await view()).evaluations >= 3);
+    expect(hook.calls).toEqual([]);
+    expect(smtp.mails).toEqual([]);
+
+    // +2.2 GiB on a 32 GiB node: about 7 points over the baseline.
+    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 4000 });
+    await eventually(
+      'the firing alert at both sinks',
+      () => hook.calls.length >= 1 && smtp.mails.length >= 1,
+    );
+    const fired = hook.calls[0]!;
+    expect(fired.body).toMatchObject({
+      status: 'firing',
+      event: 'firing',
+      cluster,
+      rule: 'node-mem',
+      kind: 'node-memory',
+      severity: 'critical',
+      subject: 'srv-px2',
+      labels: { node: 'srv-px2' },
+    });
+    expect(fired.body.value as number).toBeGreaterThanOrEqual(above);
+    expect(fired.key).toBe(fired.body.key);
+    const mail = smtp.mails[0]!;
+    expect(mail.subject).toMatch(/^\[pve-autopilot\] FIRING critical node-mem: node srv-px2 memory at /);
+    expect(mail.key).toBe(String(fired.body.key).replace(/\/hook$/, '/mail'));
+    expect(mail.messageId).toBe(emailMessageId({ key: mail.key } as Parameters<typeof emailMessageId>[0]));
+    expect((await view()).firing).toMatchObject([{ rule: 'node-mem', subject: 'srv-px2' }]);
+
+    // Still over: more evaluations send nothing more (one firing, no repeat configured).
+    const after = (await view()).evaluations;
+    await eventually('five more evaluations', async () => (await view()).evaluations >= after + 5);
+    expect(hook.calls).toHaveLength(1);
+    expect(smtp.mails).toHaveLength(1);
+
+    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 1800 });
+    await eventually(
+      'the resolved alert at both sinks',
+      () => hook.calls.length >= 2 && smtp.mails.length >= 2,
+    );
+    const resolved = hook.calls[1]!;
+    expect(resolved.body).toMatchObject({
+      status: 'resolved',
+      event: 'resolved',
+      fingerprint: fired.body.fingerprint,
+    });
+    expect(smtp.mails[1]!.subject).toMatch(/^\[pve-autopilot\] RESOLVED critical node-mem:/);
+    const last = (await view()).evaluations;
+    await eventually('three more evaluations', async () => (await view()).evaluations >= last + 3);
+    expect(hook.calls).toHaveLength(2);
+    expect(smtp.mails).toHaveLength(2);
+    const final = await view();
+    expect(final.firing).toEqual([]);
+    expect(final.recent.map((e) => e.status)).toEqual(['firing', 'resolved']);
+    // Each sink has its own queue, so the two sinks' sends interleave in any order.
+    expect(final.deliveries.map((d) => `${d.sink}:${d.status}`).sort()).toEqual([
+      'hook:delivered',
+      'hook:delivered',
+      'mail:delivered',
+      'mail:delivered',
+    ]);
+    expect(new Set(final.deliveries.map((d) => d.key)).size).toBe(4);
+    await handle.terminate('test over');
+  });
+});
