@@ -17,6 +17,7 @@ import {
   type SmtpReceiver,
   type WebhookReceiver,
 } from '../../support/alert-receivers';
+import { srvPx2MemoryRule } from './support';
 
 let env: TestWorkflowEnvironment;
 let sim: TestSim;
@@ -40,21 +41,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function nodeMemoryPercent(node: string): Promise<number> {
-  const snapshot = await sim.pve.clusterSnapshot();
-  const n = snapshot.nodes.find((x) => x.name === node);
-  if (!n) throw new Error(`no node ${node}`);
-  return (n.mem / n.maxmem) * 100;
-}
-
 describe('alerts on node memory', { timeout: 180_000 }, () => {
   it('fire once to the webhook and by e-mail, and resolve once when memory falls back', async () => {
-    // Steady levels on srv-px2, so only the push below moves its memory.
-    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 1800, cpu: 0.1 });
-    await sim.admin('PUT', '/_sim/containers/1402/usage', { memMiB: 350, cpu: 0.1 });
-    const base = await nodeMemoryPercent('srv-px2');
-    const above = Math.round((base + 3) * 10) / 10;
-    const resolveBelow = Math.round((base + 1.5) * 10) / 10;
+    const { above, resolveBelow, pushMemory, calm } = await srvPx2MemoryRule(sim);
     const cluster = `alerts-${randomUUID().slice(0, 6)}`;
     const config = parseConfig(
       [
@@ -92,8 +81,7 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     expect(hook.calls).toEqual([]);
     expect(smtp.mails).toEqual([]);
 
-    // +2.2 GiB on a 32 GiB node: about 7 points over the baseline.
-    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 4000 });
+    await pushMemory();
     await eventually(
       'the firing alert at both sinks',
       () => hook.calls.length >= 1 && smtp.mails.length >= 1,
@@ -123,7 +111,7 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     expect(hook.calls).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
 
-    await sim.admin('PUT', '/_sim/containers/101/usage', { memMiB: 1800 });
+    await calm();
     await eventually(
       'the resolved alert at both sinks',
       () => hook.calls.length >= 2 && smtp.mails.length >= 2,
