@@ -7,6 +7,7 @@ import { SMTPServer } from 'smtp-server';
 
 export interface WebhookCall {
   at: number;
+  path: string;
   key: string | undefined;
   body: Record<string, unknown>;
 }
@@ -30,7 +31,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     let text = '';
     for await (const chunk of req) text += String(chunk);
     const key = req.headers['idempotency-key'];
-    calls.push({ at: Date.now(), key: typeof key === 'string' ? key : undefined, body: JSON.parse(text) });
+    calls.push({
+      at: Date.now(),
+      path: req.url ?? '',
+      key: typeof key === 'string' ? key : undefined,
+      body: JSON.parse(text),
+    });
     const held = hold;
     if (held) {
       hold = undefined;

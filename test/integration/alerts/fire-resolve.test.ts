@@ -1,5 +1,6 @@
 // A node pushed over its memory threshold in pve-sim fires one alert to the webhook and one e-mail
 // to the SMTP receiver, nothing more while it lasts, and one "resolved" of each once it falls back.
+// Alertmanager (an HTTP listener on /api/v2/alerts) gets the same alert re-posted while it fires.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -19,9 +20,16 @@ import {
 } from '../../support/alert-receivers';
 import { srvPx2MemoryRule } from './support';
 
+interface AmAlert {
+  labels: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+}
+
 let env: TestWorkflowEnvironment;
 let sim: TestSim;
 let hook: WebhookReceiver;
+let alertmanager: WebhookReceiver;
 let smtp: SmtpReceiver;
 let worker: Worker | undefined;
 let running: Promise<void> | undefined;
@@ -30,12 +38,14 @@ beforeAll(async () => {
   env = await connectTestEnv();
   sim = await startTestSim();
   hook = await startWebhookReceiver();
+  alertmanager = await startWebhookReceiver();
   smtp = await startSmtpReceiver();
 });
 afterAll(async () => {
   worker?.shutdown();
   await running?.catch(() => undefined);
   await hook?.close();
+  await alertmanager?.close();
   await smtp?.close();
   await sim?.stop();
   await env?.teardown();
@@ -51,6 +61,7 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
         '  evaluateSeconds: 1',
         '  sinks:',
         `    hook: { type: webhook, url: "${hook.url}" }`,
+        `    am: { type: alertmanager, url: "${new URL(alertmanager.url).origin}", resendSeconds: 2 }`,
         `    mail: { type: smtp, host: ${smtp.host}, port: ${smtp.port}, from: autopilot@lab.test, to: [ops@lab.test] }`,
         '  rules:',
         `    - { name: node-mem, kind: node-memory, above: ${above}, resolveBelow: ${resolveBelow}, forSeconds: 2, severity: critical }`,
@@ -110,6 +121,26 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     await eventually('five more evaluations', async () => (await view()).evaluations >= after + 5);
     expect(hook.calls).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
+    // Alertmanager is re-posted the same alert (same labels) every resendSeconds while it fires.
+    const posted = alertmanager.calls.map((c) => ({ path: c.path, alerts: c.body as unknown as AmAlert[] }));
+    expect(posted.length).toBeGreaterThanOrEqual(2);
+    for (const { path, alerts } of posted) {
+      expect(path).toBe('/api/v2/alerts');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({
+        labels: {
+          alertname: 'node-mem',
+          severity: 'critical',
+          cluster,
+          kind: 'node-memory',
+          subject: 'srv-px2',
+          source: 'pve-autopilot',
+          node: 'srv-px2',
+        },
+        startsAt: fired.body.firedAt,
+      });
+      expect(Date.parse(alerts[0]!.endsAt)).toBeGreaterThan(Date.parse(alerts[0]!.startsAt));
+    }
 
     await calm();
     await eventually(
@@ -123,6 +154,11 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
       fingerprint: fired.body.fingerprint,
     });
     expect(smtp.mails[1]!.subject).toMatch(/^\[pve-autopilot\] RESOLVED critical node-mem:/);
+    await eventually('the resolved alert at Alertmanager', () =>
+      alertmanager.calls.some(
+        (c) => (c.body as unknown as AmAlert[])[0]?.endsAt === resolved.body.resolvedAt,
+      ),
+    );
     const last = (await view()).evaluations;
     await eventually('three more evaluations', async () => (await view()).evaluations >= last + 3);
     expect(hook.calls).toHaveLength(2);
@@ -131,13 +167,14 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     expect(final.firing).toEqual([]);
     expect(final.recent.map((e) => e.status)).toEqual(['firing', 'resolved']);
     // Each sink has its own queue, so the two sinks' sends interleave in any order.
-    expect(final.deliveries.map((d) => `${d.sink}:${d.status}`).sort()).toEqual([
+    const hookAndMail = final.deliveries.filter((d) => d.sink !== 'am');
+    expect(hookAndMail.map((d) => `${d.sink}:${d.status}`).sort()).toEqual([
       'hook:delivered',
       'hook:delivered',
       'mail:delivered',
       'mail:delivered',
     ]);
-    expect(new Set(final.deliveries.map((d) => d.key)).size).toBe(4);
+    expect(new Set(hookAndMail.map((d) => d.key)).size).toBe(4);
     await handle.terminate('test over');
   });
 });
