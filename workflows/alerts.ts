@@ -36,7 +36,7 @@ const MAX_LOG = 50;
 
 const reads = proxyActivities<AlertActivities>({
   // One read of the cluster and a query of the manager: quick, and the next evaluation tries again.
-  startToCloseTimeout: '60 seconds',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
 });
 

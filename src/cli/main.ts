@@ -6,6 +6,7 @@ import { ConfigError } from '../config';
 import { parseArgs, type Command } from './args';
 import { cancelCommand } from './commands/cancel';
 import { autoscaleStatusCommand } from './commands/autoscale';
+import { alertsCommand } from './commands/alerts';
 import { configValidateCommand } from './commands/config';
 import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
@@ -52,6 +53,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return cancelCommand(ctx, command);
     case 'autoscale':
       return autoscaleStatusCommand(ctx);
+    case 'alerts':
+      return alertsCommand(ctx);
     default:
       return sagaCommand(ctx, command);
   }

@@ -8,7 +8,7 @@ import type { Worker } from '@temporalio/worker';
 import { alertsInputOf, alertsViewQuery, ensureAlertsWorkflow, emailMessageId } from '../../../src/alerts';
 import { parseConfig } from '../../../src/config';
 import { createActivities } from '../../../worker/create-worker';
-import { connectTestEnv, createTestWorker, uniqueTaskQueue } from '../../support/temporal';
+import { connectTestEnv, createTestWorker, expectReplays, uniqueTaskQueue } from '../../support/temporal';
 import { startTestSim, type TestSim } from '../../support/sim';
 import { labScope } from '../../support/saga-env';
 import {
@@ -176,5 +176,6 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     ]);
     expect(new Set(hookAndMail.map((d) => d.key)).size).toBe(4);
     await handle.terminate('test over');
+    await expectReplays(handle);
   });
 });

@@ -4,10 +4,11 @@
 // with the same Idempotency-Key (HTTP's at-least-once boundary: the key lets it drop the resend),
 // so there is one alert per sink.
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { alertsViewQuery, alertsWorkflowId, emailMessageId, type Notification } from '../../../src/alerts';
 import { connectTestEnv, uniqueTaskQueue } from '../../support/temporal';
@@ -43,6 +44,18 @@ afterAll(async () => {
   await sim?.stop();
   await env?.teardown();
 });
+
+/** `pve-autopilot <args>` as an operator runs it, on this test's config. */
+function cli(configFile: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args, '--config', configFile],
+      { env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 async function freshWorker(configFile: string): Promise<void> {
   await worker?.kill('SIGKILL');
@@ -121,6 +134,20 @@ describe('an alert send survives its worker being SIGKILLed', { timeout: 240_000
       'hook:delivered',
       'mail:delivered',
     ]);
+
+    // `pve-autopilot alerts` reads the same view from the workflow.
+    const json = await cli(configFile, ['alerts', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      workflowId: `alerts-${cluster}`,
+      running: true,
+      view: { firing: [{ rule: 'node-mem', subject: 'srv-px2' }], recent: [{ status: 'firing' }] },
+    });
+    const text = await cli(configFile, ['alerts']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Alerts of cluster ${cluster}: 1 firing`);
+    expect(text.stdout).toMatch(/critical|warning/);
+    expect(text.stdout).toContain('srv-px2');
     await handle.terminate('test over');
   });
 });
