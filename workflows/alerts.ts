@@ -64,7 +64,9 @@ class Alerts {
   private deliveryLog: DeliveryRecord[];
   private readonly queues: Record<string, Notification[]>;
   private readonly sending = new Set<string>();
-  private evaluations = 0;
+  /** In all runs, for the view; `runEvaluations` counts this run's toward continue-as-new. */
+  private evaluations: number;
+  private runEvaluations = 0;
   private lastEvaluatedAt: number | undefined;
   private problems: string[] = [];
   private reconfigured = false;
@@ -77,6 +79,7 @@ class Alerts {
     this.since = carried?.since ?? Date.now();
     this.deliveryLog = carried?.deliveryLog ?? [];
     this.queues = (carried?.queues ?? {}) as Record<string, Notification[]>;
+    this.evaluations = carried?.evaluations ?? 0;
   }
 
   registerHandlers(): void {
@@ -100,7 +103,7 @@ class Alerts {
     for (;;) {
       this.reconfigured = false;
       await this.evaluate();
-      const due = this.evaluations >= perRun || workflowInfo().continueAsNewSuggested;
+      const due = this.runEvaluations >= perRun || workflowInfo().continueAsNewSuggested;
       // Continue-as-new only between sends: a send in flight belongs to this run, and handing it to
       // the next run would send it a second time.
       if (due && this.sending.size === 0) {
@@ -110,6 +113,7 @@ class Alerts {
           since: this.since,
           deliveryLog: this.deliveryLog,
           queues: this.queues,
+          evaluations: this.evaluations,
         };
         await continueAsNew<typeof alertsWorkflow>({ ...this.config, cluster: this.cluster, carried });
       }
@@ -128,6 +132,7 @@ class Alerts {
     }
     this.problems = result.problems;
     this.evaluations++;
+    this.runEvaluations++;
     this.lastEvaluatedAt = result.at;
     const { core, deliveries } = evaluateAlerts({
       core: this.core,

@@ -23,6 +23,8 @@ export interface AlertsCarried {
   deliveryLog: DeliveryRecord[];
   /** Notifications not yet sent, per sink, oldest first. */
   queues: Record<string, unknown[]>;
+  /** Evaluations of all earlier runs. */
+  evaluations?: number;
 }
 
 export interface DeliveryRecord {
@@ -53,6 +55,7 @@ export const alertsInputSchema = z
         since: z.number(),
         deliveryLog: z.array(z.unknown()),
         queues: z.record(z.string(), z.array(z.unknown())),
+        evaluations: z.number().int().nonnegative().optional(),
       })
       .optional(),
   })

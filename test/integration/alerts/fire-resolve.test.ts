@@ -83,7 +83,8 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
     running = worker.run();
     const { workflowId } = await ensureAlertsWorkflow(env.client, {
       taskQueue,
-      input: alertsInputOf(cluster, config.alerts),
+      // A few evaluations per run, so the alert state crosses several continue-as-new hand-overs.
+      input: { ...alertsInputOf(cluster, config.alerts), iterationsPerRun: 4 },
     });
     const handle = env.client.workflow.getHandle(workflowId);
     const view = () => handle.query(alertsViewQuery);
@@ -175,6 +176,9 @@ describe('alerts on node memory', { timeout: 180_000 }, () => {
       'mail:delivered',
     ]);
     expect(new Set(hookAndMail.map((d) => d.key)).size).toBe(4);
+    // The run answering now was continued from an earlier one: the state crossed a hand-over.
+    const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    expect(started?.continuedExecutionRunId).toBeTruthy();
     await handle.terminate('test over');
     await expectReplays(handle);
   });

@@ -148,6 +148,15 @@ describe('an alert send survives its worker being SIGKILLed', { timeout: 240_000
     expect(text.stdout).toContain(`Alerts of cluster ${cluster}: 1 firing`);
     expect(text.stdout).toMatch(/critical|warning/);
     expect(text.stdout).toContain('srv-px2');
+    const other = join(mkdtempSync(join(tmpdir(), 'alerts-none-')), 'pve-autopilot.yaml');
+    writeFileSync(other, 'cluster: { name: no-alerts-here }\n');
+    const none = await cli(other, ['alerts', '--json']);
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({
+      workflowId: 'alerts-no-alerts-here',
+      running: false,
+      view: null,
+    });
     await handle.terminate('test over');
   });
 });
