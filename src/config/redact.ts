@@ -9,6 +9,10 @@ export function redactConfig(config: Config): Config {
   redactIn(copy);
   for (const sink of Object.values(copy.alerts.sinks)) {
     if (sink.type === 'smtp' && sink.password !== undefined) sink.password = REDACTED;
+    // A webhook's headers are most often its receiver's credentials (Authorization, a token).
+    if (sink.type === 'webhook') {
+      for (const name of Object.keys(sink.headers)) sink.headers[name] = REDACTED;
+    }
   }
   return copy;
 }

@@ -64,6 +64,15 @@ describe('alerts config', () => {
     ]);
   });
 
+  it('hides webhook header values in the printed config', () => {
+    const config = parseConfig(
+      'alerts:\n  sinks:\n    hook: { type: webhook, url: "http://x/h", headers: { Authorization: "Bearer s3cr3t" } }\n',
+      {},
+    );
+    expect(redactConfig(config).alerts.sinks.hook).toMatchObject({ headers: { Authorization: '***' } });
+    expect(config.alerts.sinks.hook).toMatchObject({ headers: { Authorization: 'Bearer s3cr3t' } });
+  });
+
   it('hides the SMTP password in errors and in the printed config', () => {
     const yaml = [
       'alerts:',
