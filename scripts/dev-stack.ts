@@ -83,7 +83,12 @@ const STACK_CONFIG = resolve(process.env.PVE_AUTOPILOT_CONFIG || 'pve-autopilot.
  * `pve-autopilot status` works without setup, with the scope, zones and generator settings of the
  * scenario it runs. Only a file this launcher wrote is rewritten; an operator's own file is left alone.
  */
-async function writeStackConfig(sim: RunningSim, temporalAddress: string, uiUrl: string, scenario: string): Promise<void> {
+async function writeStackConfig(
+  sim: RunningSim,
+  temporalAddress: string,
+  uiUrl: string,
+  scenario: string,
+): Promise<void> {
   const existing = await readFile(STACK_CONFIG, 'utf8').catch(() => null);
   if (existing !== null && !existing.startsWith(STACK_CONFIG_MARK)) {
     say(

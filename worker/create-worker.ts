@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createSelfCheckActivities } from '../activities/self-check';
 import { createProxmoxActivities } from '../activities/proxmox';
+import { createAlertActivities } from '../activities/alerts';
+import type { SinkConfig } from '../src/alerts/schema';
 import type { ManagedScope } from '../src/domain';
 import type { PveClient } from '../src/proxmox';
 
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   pve: PveClient;
   scope: ManagedScope;
   vmidQuarantineMinutes: number;
+  /** The config's alerts.sinks: where the alerts workflow's notifications go. */
+  alertSinks?: Readonly<Record<string, SinkConfig>>;
 }
 
 export interface WorkerDeps extends ActivityDeps {
@@ -37,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
       scope: deps.scope,
       vmidQuarantineMinutes: deps.vmidQuarantineMinutes,
     }),
+    ...createAlertActivities({ pve: deps.pve, sinks: deps.alertSinks ?? {} }),
   };
 }
 

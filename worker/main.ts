@@ -10,6 +10,7 @@ import { createPveClient, type PveClient } from '../src/proxmox';
 import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
 import { createWorker, workflowsPath } from './create-worker';
+import { startAlerts } from './alerts';
 
 const log = createLogger();
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
         pve,
         scope: managedScopeOf(cluster.config),
         vmidQuarantineMinutes: cluster.config.container.vmidQuarantineMinutes,
+        alertSinks: config.alerts.sinks,
         workflowBundle,
       }),
     );
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
       'worker polling',
     );
   }
+  await startAlerts({ connection, namespace: settings.namespace, config, clusters, log });
   try {
     // One worker failing stops the others, so the process exits and its supervisor restarts it whole.
     await Promise.all(

@@ -9,3 +9,4 @@ export { snapshotContainerWorkflow } from './sagas/snapshot';
 export { rollbackContainerWorkflow } from './sagas/rollback';
 export { generatorWorkflow } from './generator';
 export { nodeDrainWorkflow } from './node-drain';
+export { alertsWorkflow } from './alerts';

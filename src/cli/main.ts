@@ -6,6 +6,7 @@ import { ConfigError } from '../config';
 import { parseArgs, type Command } from './args';
 import { cancelCommand } from './commands/cancel';
 import { autoscaleStatusCommand } from './commands/autoscale';
+import { alertsCommand } from './commands/alerts';
 import { configValidateCommand } from './commands/config';
 import { healthCheckCommand } from './commands/health-check';
 import { historyCommand } from './commands/history';
@@ -64,6 +65,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       throw new Error('health-check runs before the context is made');
     case 'node':
       return nodeCommand(ctx, command);
+    case 'alerts':
+      return alertsCommand(ctx);
     default:
       return sagaCommand(ctx, command);
   }

@@ -204,6 +204,17 @@ export const commandSpecs: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'alerts',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'alerts firing now, recent fired/resolved events, and notifications waiting for a sink',
+    options: {},
+    notes: [
+      "Asks the cluster's alerts workflow (alerts-<cluster>), which a worker starts when its config",
+      'has alerts.rules. Needs a worker polling the task queue.',
+    ],
+  },
+  {
     name: 'migrate',
     args: '<vmid>',
     positionals: { min: 1, max: 1 },

@@ -7,6 +7,13 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   for (const entry of copy.clusters ?? []) redactIn(entry);
   redactIn(copy);
+  for (const sink of Object.values(copy.alerts.sinks)) {
+    if (sink.type === 'smtp' && sink.password !== undefined) sink.password = REDACTED;
+    // A webhook's headers are most often its receiver's credentials (Authorization, a token).
+    if (sink.type === 'webhook') {
+      for (const name of Object.keys(sink.headers)) sink.headers[name] = REDACTED;
+    }
+  }
   return copy;
 }
 

@@ -16,6 +16,7 @@ import {
   whenFieldsValid,
 } from './fields';
 import { ruleNames, ruleRegistry, type RuleName } from '../policy/rules/registry';
+import { alertsSchema } from '../alerts/schema';
 
 const DAY_SECONDS = 86_400;
 
@@ -241,6 +242,8 @@ export const configSchema = section({
   temporal: temporalSchema.prefault({}),
   proxmox: proxmoxSchema.prefault({}),
   clusters: clustersSchema.optional(),
+  // Durable alerts (src/alerts): rules and sinks, shared by every cluster of the file.
+  alerts: alertsSchema.prefault({}),
 });
 
 /** A validated configuration with every default filled in. */

@@ -59,9 +59,11 @@ export function planProvision(
   /** Drained nodes (maintenance): they take no new container. */
   closed: readonly string[] = [],
 ): ProvisionAction | null {
-  const loads = affinityOpen(snapshot, policy, nodeLoads(snapshot, policy.scope, policy.capacityBasis)).filter(
-    (l) => !closed.includes(l.node),
-  );
+  const loads = affinityOpen(
+    snapshot,
+    policy,
+    nodeLoads(snapshot, policy.scope, policy.capacityBasis),
+  ).filter((l) => !closed.includes(l.node));
   const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
   const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
   if (node === null || memoryMiB === null) return null;

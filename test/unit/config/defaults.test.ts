@@ -92,6 +92,12 @@ describe('defaults', () => {
       },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'pve-autopilot' },
       proxmox: { port: 8006, schema: 'https', timeoutMs: 15000 },
+      alerts: {
+        evaluateSeconds: 15,
+        sinks: {},
+        rules: [],
+        delivery: { initialSeconds: 1, maximumSeconds: 60, timeoutSeconds: 30 },
+      },
     } satisfies Config);
   });
 
