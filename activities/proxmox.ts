@@ -43,8 +43,8 @@ export interface ProxmoxActivityDeps {
   taskPollMs?: number;
   /** awaitTask's longest poll interval; default 5000 ms (tests on a fast simulator set less). */
   taskPollMaxMs?: number;
-  /** Told after each observation how many API requests it took (the worker's metrics). */
-  onObserved?: (observed: { apiRequests: number }) => void;
+  /** Told after each observation how many API requests it took, and for which workflow (metrics). */
+  onObserved?: (observed: { apiRequests: number; workflowType: string }) => void;
 }
 
 /** What a request* activity did. `upid` null: the goal already held, there is nothing to wait for. */
@@ -227,7 +227,7 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     async observeCluster(): Promise<Observation> {
       return asActivity(async () => {
         const { value: resources, requests } = await countingRequests(() => pve.clusterResources());
-        deps.onObserved?.({ apiRequests: requests });
+        deps.onObserved?.({ apiRequests: requests, workflowType: Context.current().info.workflowType ?? '' });
         const snapshot = toClusterSnapshot(resources, Date.now());
         const guests = resources.flatMap((r) =>
           r.vmid !== undefined && r.node !== undefined && (r.type === 'lxc' || r.type === 'qemu')

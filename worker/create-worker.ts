@@ -6,7 +6,9 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createSelfCheckActivities } from '../activities/self-check';
 import { createProxmoxActivities } from '../activities/proxmox';
 import type { ManagedScope } from '../src/domain';
+import { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
 import type { PveClient } from '../src/proxmox';
+import { metricsSinks } from './metrics-sinks';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   pve: PveClient;
   scope: ManagedScope;
   vmidQuarantineMinutes: number;
+  /** Where this Worker's counts go, labelled with its cluster; without it they are kept apart unseen. */
+  metrics?: { registry: OrchestratorMetrics; cluster: string };
 }
 
 export interface WorkerDeps extends ActivityDeps {
@@ -36,6 +40,11 @@ export function createActivities(deps: ActivityDeps) {
       pve: deps.pve,
       scope: deps.scope,
       vmidQuarantineMinutes: deps.vmidQuarantineMinutes,
+      // The generator observes too; only the manager's observations are its cycles'.
+      onObserved: ({ apiRequests, workflowType }) => {
+        if (workflowType === 'clusterManagerWorkflow')
+          deps.metrics?.registry.observed(deps.metrics.cluster, apiRequests);
+      },
     }),
   };
 }
@@ -47,6 +56,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: createActivities(deps),
+    // Always registered: the workflows call them, and an unregistered sink is an error in the log.
+    sinks: metricsSinks(deps.metrics?.registry ?? new OrchestratorMetrics(), deps.metrics?.cluster ?? ''),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
   });
 }

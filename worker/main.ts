@@ -10,6 +10,9 @@ import { createPveClient, type PveClient } from '../src/proxmox';
 import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
 import { createWorker, workflowsPath } from './create-worker';
+import { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
+import { createMetricsReader } from './metrics-reader';
+import { freeLoopbackPort, parseMetricsAddress, startMetricsServer } from './metrics-server';
 
 const log = createLogger();
 
@@ -20,11 +23,15 @@ async function main(): Promise<void> {
   // Every cluster's connection is checked before anything connects: a bad one names its cluster.
   const clusters = clustersOf(config).map((c) => ({ ...c, connection: clusterConnectionOf(c) }));
   const metricsAddress = process.env.METRICS_ADDRESS ?? '127.0.0.1:9464';
+  const metricsBind = metricsAddress === 'off' ? null : parseMetricsAddress(metricsAddress);
+  // The SDK's exporter listens on loopback only; our server on metricsAddress serves its text too.
+  const sdkMetricsPort = metricsBind ? await freeLoopbackPort() : null;
   Runtime.install({
     logger: new PinoTemporalLogger(log),
     telemetryOptions: {
       logging: { forward: {}, filter: 'WARN' },
-      metrics: metricsAddress === 'off' ? undefined : { prometheus: { bindAddress: metricsAddress } },
+      metrics:
+        sdkMetricsPort === null ? undefined : { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } },
     },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
@@ -40,6 +47,23 @@ async function main(): Promise<void> {
     : clusters.length > 1
       ? { code: (await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(log) })).code }
       : undefined;
+  const metrics = new OrchestratorMetrics();
+  const metricsServer = metricsBind
+    ? await startMetricsServer(metricsBind, {
+        metrics,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+        refresh: createMetricsReader({
+          connection,
+          namespace: settings.namespace,
+          clusters: clusters.map((c) => c.name),
+          metrics,
+          onProblem: (cluster, problem) =>
+            problem === null
+              ? log.info({ cluster }, 'metrics: reading the cluster manager again')
+              : log.warn({ cluster }, `metrics: ${problem}`),
+        }),
+      })
+    : null;
   const clients: PveClient[] = [];
   const workers: Worker[] = [];
   for (const cluster of clusters) {
@@ -53,6 +77,7 @@ async function main(): Promise<void> {
         pve,
         scope: managedScopeOf(cluster.config),
         vmidQuarantineMinutes: cluster.config.container.vmidQuarantineMinutes,
+        metrics: { registry: metrics, cluster: cluster.name },
         workflowBundle,
       }),
     );
@@ -79,6 +104,8 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await connection.close();
     for (const pve of clients) await pve.close();
   }
