@@ -6,9 +6,9 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createSelfCheckActivities } from '../activities/self-check';
 import { createProxmoxActivities } from '../activities/proxmox';
 import type { ManagedScope } from '../src/domain';
-import { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
+import type { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
 import type { PveClient } from '../src/proxmox';
-import { metricsSinks } from './metrics-sinks';
+import { metricsSinks, unreadMetricsSinks } from './metrics-sinks';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -57,7 +57,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: createActivities(deps),
     // Always registered: the workflows call them, and an unregistered sink is an error in the log.
-    sinks: metricsSinks(deps.metrics?.registry ?? new OrchestratorMetrics(), deps.metrics?.cluster ?? ''),
+    sinks: deps.metrics ? metricsSinks(deps.metrics.registry, deps.metrics.cluster) : unreadMetricsSinks(),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
   });
 }
