@@ -280,6 +280,12 @@ describe('deploy/prometheus/alerts.yml and the Grafana dashboard', () => {
     expect(check.status).toBe(0);
   });
 
+  it("load into the compose stack's Prometheus config (promtool check config)", () => {
+    const check = promtool(['check', 'config', 'deploy/prometheus/prometheus.yml']);
+    expect(check.output).toContain('SUCCESS: 1 rule files found');
+    expect(check.status).toBe(0);
+  });
+
   it('fire as promtool test rules expects: once per node across worker replicas, not below the threshold', () => {
     const run = promtool(['test', 'rules', 'test/fixtures/prometheus/alerts-test.yml']);
     expect(run.output).toContain('SUCCESS');
