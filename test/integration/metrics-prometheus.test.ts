@@ -1,7 +1,8 @@
-// The worker's metrics endpoint end to end: the real worker process (worker/main.ts) against pve-sim
-// and the test Temporal server, with a cluster manager observing every second, scraped by a real
-// Prometheus server on loopback. Prometheus answers PromQL for a node's memory with exactly what the
-// manager observed, counts a saga's outcome, and sees the SDK's own metrics on the same address.
+// The worker's metrics endpoint end to end: two real worker processes (worker/main.ts) against
+// pve-sim and the test Temporal server, with a cluster manager observing every second, scraped by a
+// real Prometheus server on loopback. Prometheus answers PromQL for a node's memory with exactly what
+// the manager observed, on both workers alike; the sagas' outcomes, counted by whichever worker ran
+// them, add up to the sagas run; and the SDK's own metrics come from the same addresses.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ const taskQueue = `pve-autopilot-${cluster}`;
 
 let env: TestWorkflowEnvironment;
 let sim: TestSim;
-let worker: WorkerProcess;
+const workers: WorkerProcess[] = [];
 let prometheus: RunningPrometheus;
 let metricsUrl: string;
 
@@ -58,10 +59,14 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const metricsPort = await freePort();
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  worker = startConfiguredWorkerProcess(configFile, { METRICS_ADDRESS: `127.0.0.1:${metricsPort}` });
-  await worker.ready;
+  const targets: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const target = `127.0.0.1:${await freePort()}`;
+    targets.push(target);
+    workers.push(startConfiguredWorkerProcess(configFile, { METRICS_ADDRESS: target }));
+  }
+  metricsUrl = `http://${targets[0]}/metrics`;
+  await Promise.all(workers.map((w) => w.ready));
   const input: ManagerInput = {
     cluster,
     settings,
@@ -76,7 +81,7 @@ beforeAll(async () => {
     workflowId: clusterManagerWorkflowId(cluster),
     args: [input],
   });
-  prometheus = await startPrometheus([`127.0.0.1:${metricsPort}`]);
+  prometheus = await startPrometheus(targets);
 });
 
 afterAll(async () => {
@@ -85,7 +90,7 @@ afterAll(async () => {
     .terminate('test over')
     .catch(() => undefined);
   await prometheus?.stop();
-  await worker?.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.kill('SIGTERM')));
   await sim?.stop();
   await env?.teardown();
 });
@@ -122,38 +127,56 @@ describe('the worker metrics, scraped by Prometheus', () => {
     const px1 = observed?.nodes.find((n) => n.name === 'srv-px1');
     expect(px1?.mem).toBeGreaterThan(0);
     const sel = `cluster="${cluster}",node="srv-px1"`;
-    const used = await scalar(`pve_autopilot_node_memory_used_bytes{${sel}}`, (v) => v === px1?.mem);
-    expect(used).toBe(px1?.mem);
-    expect(await scalar(`pve_autopilot_node_memory_total_bytes{${sel}}`)).toBe(px1?.maxmem);
-    expect(await scalar(`pve_autopilot_node_online{${sel},zone="srv-px1"}`)).toBe(1);
-    expect(await scalar(`pve_autopilot_node_drained{cluster="${cluster}",node="srv-px2"}`)).toBe(1);
+    // Both workers serve it, each with exactly the manager's figure.
+    const memory = `pve_autopilot_node_memory_used_bytes{${sel}}`;
+    expect(await scalar(`count(${memory})`, (v) => v === 2)).toBe(2);
+    expect(await scalar(`min(${memory})`, (v) => v === px1?.mem)).toBe(px1?.mem);
+    expect(await scalar(`max(${memory})`, (v) => v === px1?.mem)).toBe(px1?.mem);
+    expect(await scalar(`max(pve_autopilot_node_memory_total_bytes{${sel}})`)).toBe(px1?.maxmem);
+    expect(await scalar(`max(pve_autopilot_node_online{${sel},zone="srv-px1"})`)).toBe(1);
+    expect(await scalar(`max(pve_autopilot_node_drained{cluster="${cluster}",node="srv-px2"})`)).toBe(1);
     const managed = observed?.containers.filter((c) => c.vmid >= 1400 && c.vmid <= 1499) ?? [];
     expect(managed.length).toBeGreaterThan(0);
-    expect(await scalar(`count(pve_autopilot_container_memory_limit_bytes{cluster="${cluster}"})`)).toBe(
-      managed.length,
-    );
+    expect(
+      await scalar(
+        `count(max by (vmid) (pve_autopilot_container_memory_limit_bytes{cluster="${cluster}"}))`,
+        (v) => v === managed.length,
+      ),
+    ).toBe(managed.length);
     // The cycles and their one API request each, as the worker counted them.
     expect(
       await scalar(`pve_autopilot_manager_cycle_duration_seconds_count{cluster="${cluster}"}`),
     ).toBeGreaterThan(0);
     const requests = await scalar(
-      `pve_autopilot_manager_cycle_api_requests_sum{cluster="${cluster}"} / pve_autopilot_manager_cycle_api_requests_count{cluster="${cluster}"}`,
+      `sum(pve_autopilot_manager_cycle_api_requests_sum{cluster="${cluster}"}) / sum(pve_autopilot_manager_cycle_api_requests_count{cluster="${cluster}"})`,
     );
     expect(requests).toBe(1);
-    expect(await scalar(`pve_autopilot_needs_attention_runs{cluster="${cluster}"}`)).toBe(0);
+    expect(await scalar(`max(pve_autopilot_needs_attention_runs{cluster="${cluster}"})`)).toBe(0);
   });
 
-  it("counts a saga's outcome, and serves the SDK's metrics on the same address", async () => {
-    const handle = await startOperation(
-      env.client,
-      'snapshot',
-      { vmid: 1400, name: `m${run}` },
-      { cluster, taskQueue, reason: 'metrics test' },
+  it("counts each saga's outcome once over the workers, and serves the SDK's metrics beside", async () => {
+    const observed = await env.client.workflow
+      .getHandle(clusterManagerWorkflowId(cluster))
+      .query(lastSnapshotQuery);
+    const vmids = (observed?.containers ?? [])
+      .filter((c) => c.vmid >= 1400 && c.vmid <= 1499)
+      .slice(0, 3)
+      .map((c) => c.vmid);
+    expect(vmids).toHaveLength(3);
+    const handles = await Promise.all(
+      vmids.map((vmid) =>
+        startOperation(
+          env.client,
+          'snapshot',
+          { vmid, name: `m${run}` },
+          { cluster, taskQueue, reason: 'metrics test' },
+        ),
+      ),
     );
-    await handle.result();
-    const sel = `cluster="${cluster}",operation="snapshot",outcome="succeeded"`;
-    expect(await scalar(`pve_autopilot_saga_outcomes_total{${sel}}`, (v) => v >= 1)).toBe(1);
-    expect(await scalar('count({__name__=~"temporal_.+"}) > 0')).toBeGreaterThan(10);
+    await Promise.all(handles.map((h) => h.result()));
+    const outcomes = `pve_autopilot_saga_outcomes_total{cluster="${cluster}",operation="snapshot",outcome="succeeded"}`;
+    expect(await scalar(`sum(${outcomes})`, (v) => v >= 3)).toBe(3);
+    expect(await scalar('count(count by (instance) ({__name__=~"temporal_.+"}))')).toBe(2);
   });
 
   it('serves families that promtool check metrics accepts', async () => {
