@@ -17,6 +17,7 @@ import {
   pauseManagerUpdate,
   type ManagerInput,
 } from '../../workflows/messages';
+import { PveNeedsAttention } from '../../workflows/search-attributes';
 import { connectTestEnv } from '../support/temporal';
 import { startTestSim, type TestSim } from '../support/sim';
 import { startConfiguredWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -177,6 +178,26 @@ describe('the worker metrics, scraped by Prometheus', () => {
     const outcomes = `pve_autopilot_saga_outcomes_total{cluster="${cluster}",operation="snapshot",outcome="succeeded"}`;
     expect(await scalar(`sum(${outcomes})`, (v) => v >= 3)).toBe(3);
     expect(await scalar('count(count by (instance) ({__name__=~"temporal_.+"}))')).toBe(2);
+  });
+
+  it('counts a needs-attention run as open until another operation on its container ran', async () => {
+    // Runs that carry the attribute as a failed saga leaves it; on a queue no worker polls, as only
+    // visibility is read. The second run on the same id stands for a later operation on the CT.
+    const workflowId = `ct-${cluster}-1499`;
+    const open = `max(pve_autopilot_needs_attention_runs{cluster="${cluster}"})`;
+    const marked = await env.client.workflow.start('needsAttentionStandIn', {
+      taskQueue: `nobody-${run}`,
+      workflowId,
+      typedSearchAttributes: [{ key: PveNeedsAttention, value: true }],
+    });
+    await marked.terminate('stands for a saga that needs attention');
+    expect(await scalar(open, (v) => v === 1)).toBe(1);
+    const later = await env.client.workflow.start('laterOperationStandIn', {
+      taskQueue: `nobody-${run}`,
+      workflowId,
+    });
+    await later.terminate('stands for a later operation');
+    expect(await scalar(open, (v) => v === 0)).toBe(0);
   });
 
   it('serves families that promtool check metrics accepts', async () => {
