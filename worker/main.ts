@@ -1,6 +1,6 @@
-// The worker process: loads the config (file + environment), installs the runtime (JSON logs,
-// Prometheus metrics), connects to Temporal and Proxmox, polls the task queue, and drains in-flight
-// activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects. With a `clusters:`
+// The worker process: loads the config (file + environment), installs the runtime (JSON logs, the
+// SDK's metrics), connects to Temporal and Proxmox, serves /metrics (ours and the SDK's), polls the
+// task queue, and drains in-flight activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects. With a `clusters:`
 // list it runs one Worker per cluster, each on that cluster's task queue with its own Proxmox
 // client and scope, over one connection and one workflow bundle.
 import { parseArgs } from 'node:util';
