@@ -16,7 +16,9 @@ import {
   type ManagedScope,
   type NodeState,
 } from '../src/domain';
+import { NetworkRates } from '../src/metrics/network-rates';
 import {
+  countingRequests,
   findActiveTask,
   isPveError,
   recentlyFreedVmids,
@@ -41,6 +43,8 @@ export interface ProxmoxActivityDeps {
   taskPollMs?: number;
   /** awaitTask's longest poll interval; default 5000 ms (tests on a fast simulator set less). */
   taskPollMaxMs?: number;
+  /** Told after each observation how many API requests it took, and for which workflow (metrics). */
+  onObserved?: (observed: { apiRequests: number; workflowType: string }) => void;
 }
 
 /** What a request* activity did. `upid` null: the goal already held, there is nothing to wait for. */
@@ -93,6 +97,8 @@ export interface CreateRequest {
 
 export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const { pve, scope } = deps;
+  /** This worker's previous reading of the guests' network counters: node rates are their growth. */
+  const networkRates = new NetworkRates();
 
   /**
    * The write guard of every activity that changes something, from the worker's own scope (never
@@ -214,9 +220,30 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
       return Promise.resolve({ ...scope });
     },
 
-    /** The whole cluster in one GET /cluster/resources, in the compact form history keeps. */
+    /**
+     * The whole cluster in one GET /cluster/resources, in the compact form history keeps, with each
+     * node's network rate since this worker's previous observation.
+     */
     async observeCluster(): Promise<Observation> {
-      return asActivity(async () => encodeObservation(await pve.clusterSnapshot()));
+      return asActivity(async () => {
+        const { value: resources, requests } = await countingRequests(() => pve.clusterResources());
+        deps.onObserved?.({ apiRequests: requests, workflowType: Context.current().info.workflowType ?? '' });
+        const snapshot = toClusterSnapshot(resources, Date.now());
+        const guests = resources.flatMap((r) =>
+          r.vmid !== undefined && r.node !== undefined && (r.type === 'lxc' || r.type === 'qemu')
+            ? [{ vmid: r.vmid, node: r.node, netin: r.netin ?? 0, netout: r.netout ?? 0 }]
+            : [],
+        );
+        const rates = networkRates.update(snapshot.takenAt, guests);
+        if (rates !== null) {
+          for (const node of snapshot.nodes) {
+            const rate = rates.get(node.name);
+            node.netinRate = Math.round(rate?.inBytesPerSecond ?? 0);
+            node.netoutRate = Math.round(rate?.outBytesPerSecond ?? 0);
+          }
+        }
+        return encodeObservation(snapshot);
+      });
     },
 
     /**

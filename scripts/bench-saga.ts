@@ -20,6 +20,7 @@ import { searchAttributeFlags } from '../workflows/search-attributes';
 import type { migrateContainerWorkflow } from '../workflows/sagas/migrate';
 import type { ManagedScope } from '../src/domain';
 import { ensureTemporalCli } from './temporal-cli';
+import { unreadMetricsSinks } from '../worker/metrics-sinks';
 
 const json = process.argv.includes('--json');
 const say = (line: string) => {
@@ -95,6 +96,7 @@ try {
     taskQueue,
     workflowBundle: { code },
     activities: createProxmoxActivities({ pve, scope, vmidQuarantineMinutes: 10 }),
+    sinks: unreadMetricsSinks(),
   });
   say(`migrating CT ${ct.vmid} (${(ct.disk / GiB).toFixed(1)} GiB of disk) ${ct.node} → ${target.name}`);
   const dispatcher = new Agent({ connect: { ca: sim.caPem } });

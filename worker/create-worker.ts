@@ -8,7 +8,9 @@ import { createProxmoxActivities } from '../activities/proxmox';
 import { createAlertActivities } from '../activities/alerts';
 import type { SinkConfig } from '../src/alerts/schema';
 import type { ManagedScope } from '../src/domain';
+import type { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
 import type { PveClient } from '../src/proxmox';
+import { metricsSinks, unreadMetricsSinks } from './metrics-sinks';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +25,8 @@ export interface ActivityDeps {
   vmidQuarantineMinutes: number;
   /** The config's alerts.sinks: where the alerts workflow's notifications go. */
   alertSinks?: Readonly<Record<string, SinkConfig>>;
+  /** Where this Worker's counts go, labelled with its cluster; without it they are kept apart unseen. */
+  metrics?: { registry: OrchestratorMetrics; cluster: string };
 }
 
 export interface WorkerDeps extends ActivityDeps {
@@ -40,6 +44,11 @@ export function createActivities(deps: ActivityDeps) {
       pve: deps.pve,
       scope: deps.scope,
       vmidQuarantineMinutes: deps.vmidQuarantineMinutes,
+      // The generator observes too; only the manager's observations are its cycles'.
+      onObserved: ({ apiRequests, workflowType }) => {
+        if (workflowType === 'clusterManagerWorkflow')
+          deps.metrics?.registry.observed(deps.metrics.cluster, apiRequests);
+      },
     }),
     ...createAlertActivities({ pve: deps.pve, sinks: deps.alertSinks ?? {} }),
   };
@@ -52,6 +61,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     activities: createActivities(deps),
+    // Always registered: the workflows call them, and an unregistered sink is an error in the log.
+    sinks: deps.metrics ? metricsSinks(deps.metrics.registry, deps.metrics.cluster) : unreadMetricsSinks(),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
   });
 }

@@ -1,6 +1,6 @@
-// The worker process: loads the config (file + environment), installs the runtime (JSON logs,
-// Prometheus metrics), connects to Temporal and Proxmox, polls the task queue, and drains in-flight
-// activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects. With a `clusters:`
+// The worker process: loads the config (file + environment), installs the runtime (JSON logs, the
+// SDK's metrics), connects to Temporal and Proxmox, serves /metrics (ours and the SDK's), polls the
+// task queue, and drains in-flight activities on SIGINT/SIGTERM. A bad config exits 2 before anything connects. With a `clusters:`
 // list it runs one Worker per cluster, each on that cluster's task queue with its own Proxmox
 // client and scope, over one connection and one workflow bundle.
 import { parseArgs } from 'node:util';
@@ -11,6 +11,9 @@ import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
 import { createWorker, workflowsPath } from './create-worker';
 import { startAlerts } from './alerts';
+import { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
+import { createMetricsReader } from './metrics-reader';
+import { freeLoopbackPort, parseMetricsAddress, startMetricsServer } from './metrics-server';
 
 const log = createLogger();
 
@@ -21,11 +24,15 @@ async function main(): Promise<void> {
   // Every cluster's connection is checked before anything connects: a bad one names its cluster.
   const clusters = clustersOf(config).map((c) => ({ ...c, connection: clusterConnectionOf(c) }));
   const metricsAddress = process.env.METRICS_ADDRESS ?? '127.0.0.1:9464';
+  const metricsBind = metricsAddress === 'off' ? null : parseMetricsAddress(metricsAddress);
+  // The SDK's exporter listens on loopback only; our server on metricsAddress serves its text too.
+  const sdkMetricsPort = metricsBind ? await freeLoopbackPort() : null;
   Runtime.install({
     logger: new PinoTemporalLogger(log),
     telemetryOptions: {
       logging: { forward: {}, filter: 'WARN' },
-      metrics: metricsAddress === 'off' ? undefined : { prometheus: { bindAddress: metricsAddress } },
+      metrics:
+        sdkMetricsPort === null ? undefined : { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } },
     },
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
@@ -41,6 +48,23 @@ async function main(): Promise<void> {
     : clusters.length > 1
       ? { code: (await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(log) })).code }
       : undefined;
+  const metrics = new OrchestratorMetrics();
+  const metricsServer = metricsBind
+    ? await startMetricsServer(metricsBind, {
+        metrics,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+        refresh: createMetricsReader({
+          connection,
+          namespace: settings.namespace,
+          clusters: clusters.map((c) => c.name),
+          metrics,
+          onProblem: (cluster, problem) =>
+            problem === null
+              ? log.info({ cluster }, 'metrics: reading the cluster manager again')
+              : log.warn({ cluster }, `metrics: ${problem}`),
+        }),
+      })
+    : null;
   const clients: PveClient[] = [];
   const workers: Worker[] = [];
   for (const cluster of clusters) {
@@ -55,6 +79,7 @@ async function main(): Promise<void> {
         scope: managedScopeOf(cluster.config),
         vmidQuarantineMinutes: cluster.config.container.vmidQuarantineMinutes,
         alertSinks: config.alerts.sinks,
+        metrics: { registry: metrics, cluster: cluster.name },
         workflowBundle,
       }),
     );
@@ -82,6 +107,8 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await connection.close();
     for (const pve of clients) await pve.close();
   }

@@ -55,6 +55,7 @@ import { ManagerInputError, parseManagerInput } from './manager/input';
 import { DECISION_CORE_PATCH } from './manager/patches';
 import { detailsLine, summarize } from './manager/summary';
 import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from './saga-children';
+import { metrics } from './metrics-sinks';
 import { reads } from './sagas/activities';
 import { invalidUpdate } from './update-rejection';
 import { failureText, SagaFailureType } from './sagas/saga';
@@ -257,6 +258,7 @@ class ClusterManager {
   /** observe → step → act. Observation is exactly one activity; nothing else reads the API. */
   private async cycle(): Promise<void> {
     const cycle = ++this.state.cycle;
+    const startedAt = Date.now();
     this.observing = true;
     try {
       this.snapshot = snapshotOf(await reads.observeCluster());
@@ -278,6 +280,7 @@ class ClusterManager {
       return;
     }
     await this.round(true);
+    metrics.cycleEnded(Date.now() - startedAt);
   }
 
   /** One step of the round: outcomes in, commands out; `evaluate` asks the rules too. */
@@ -285,6 +288,7 @@ class ClusterManager {
     const snapshot = this.snapshot;
     if (!snapshot) return;
     const outcomes = this.outcomes.splice(0);
+    const known = new Set(this.state.core.decisions.map((d) => d.id));
     const result = step({
       core: this.state.core,
       settings: this.state.settings,
@@ -297,6 +301,15 @@ class ClusterManager {
       outcomes,
     });
     this.state.core = result.core;
+    const made = result.core.decisions.filter((d) => !known.has(d.id));
+    if (made.length > 0) {
+      metrics.decisionsMade(
+        made.map((d) => ({
+          rule: d.rule ?? 'manager',
+          automation: d.status === 'recommended' ? 'recommend' : 'auto',
+        })),
+      );
+    }
     if (evaluate) {
       this.state.notes = result.notes;
       for (const note of result.notes) log.info(note, { cycle: this.state.cycle });

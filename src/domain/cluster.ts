@@ -14,6 +14,12 @@ export interface NodeState {
   maxmem: number;
   disk: number;
   maxdisk: number;
+  /**
+   * Bytes per second its guests received and sent since the worker's previous observation (PVE
+   * reports no node counters); absent on a worker's first observation. For the metrics only.
+   */
+  netinRate?: number;
+  netoutRate?: number;
 }
 
 export interface ContainerState {

@@ -40,6 +40,7 @@ export {
   type PveTaskFailure,
 } from './errors';
 export { redactSecrets } from './redact';
+export { countingRequests } from './request-count';
 export * from './schemas';
 export { toClusterSnapshot } from './snapshot';
 export {

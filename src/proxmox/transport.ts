@@ -5,6 +5,7 @@ import { ProxmoxEngine, type ApiRequestable, type ProxmoxEngineOptions } from 'p
 import { secretsOf, type PveConnection } from './config';
 import { apiPathOf, classifyPveError, PveError } from './errors';
 import { redactSecrets } from './redact';
+import { noteRequest } from './request-count';
 import type { PveFetchFn } from './tls';
 
 type EngineFetch = NonNullable<ProxmoxEngineOptions['fetch']>;
@@ -90,6 +91,7 @@ export class PveTransport implements ApiRequestable {
       } catch (err) {
         throw this.redact(classifyPveError(err), extra);
       }
+      noteRequest();
       return this.engine.doRequest(method, path, pathTemplate, clean, NO_SILENT_RETRY) as Promise<unknown>;
     };
     try {

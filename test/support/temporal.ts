@@ -9,6 +9,7 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import proto from '@temporalio/proto';
+import { unreadMetricsSinks } from '../../worker/metrics-sinks';
 
 export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
@@ -33,6 +34,7 @@ export async function createTestWorker(
     taskQueue: opts.taskQueue,
     workflowBundle: workflowBundle(),
     activities: opts.activities,
+    sinks: unreadMetricsSinks(),
   });
 }
 

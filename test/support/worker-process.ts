@@ -38,9 +38,12 @@ export function startWorkerProcess(opts: {
   });
 }
 
-/** A worker that reads everything but the Temporal address from a config file (e.g. a clusters: list). */
-export function startConfiguredWorkerProcess(configFile: string): WorkerProcess {
-  return spawnWorker({ PVE_AUTOPILOT_CONFIG: configFile });
+/**
+ * A worker that reads everything but the Temporal address from a config file (e.g. a clusters: list);
+ * `env` adds to its environment (METRICS_ADDRESS, off by default).
+ */
+export function startConfiguredWorkerProcess(configFile: string, env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  return spawnWorker({ PVE_AUTOPILOT_CONFIG: configFile, ...env });
 }
 
 function spawnWorker(extraEnv: NodeJS.ProcessEnv): WorkerProcess {

@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import { describeIssues, type OperationKind, type OperationResult, type Outcome } from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { PveNeedsAttention, PveNode, PveOperation, PveOutcome, PveVmid } from '../search-attributes';
+import { metrics } from '../metrics-sinks';
 import { compensations, requests, waits } from './activities';
 
 export const sagaProgressQuery = defineQuery<{ operation: OperationKind; step: string; steps: string[] }>(
@@ -123,6 +124,7 @@ export class Saga {
       if (err instanceof ApplicationFailure && err.type === SagaFailureType.refused) throw err;
       if (isCancellation(err)) {
         upsertSearchAttributes([{ key: PveOutcome, value: 'rolled-back' }]);
+        metrics.sagaEnded(this.operation, 'rolled-back');
         this.at('rolled-back', 'cancelled before any change');
         throw err;
       }
@@ -202,12 +204,14 @@ export class Saga {
 
   succeed(node: string, detail: string): OperationResult {
     upsertSearchAttributes([{ key: PveOutcome, value: 'succeeded' }]);
+    metrics.sagaEnded(this.operation, 'succeeded');
     this.at('done', detail);
     return this.result('succeeded', node, detail);
   }
 
   refuse(reason: string): never {
     upsertSearchAttributes([{ key: PveOutcome, value: 'refused' }]);
+    metrics.sagaEnded(this.operation, 'refused');
     this.at('refused', reason);
     throw ApplicationFailure.create({
       type: SagaFailureType.refused,
@@ -251,6 +255,7 @@ export class Saga {
           { key: PveOutcome, value: 'needs-attention' },
           { key: PveNeedsAttention, value: true },
         ]);
+        metrics.sagaEnded(this.operation, 'needs-attention');
         this.at('needs-attention', why);
         log.error('saga needs attention', { vmid: this.vmid, why });
         throw ApplicationFailure.create({
@@ -265,6 +270,7 @@ export class Saga {
         return undefined;
       }
       upsertSearchAttributes([{ key: PveOutcome, value: 'rolled-back' }]);
+      metrics.sagaEnded(this.operation, 'rolled-back');
       this.at('rolled-back', restored);
       if (isCancellation(err)) throw err;
       throw ApplicationFailure.create({
