@@ -29,6 +29,8 @@ export function coreSettingsOf(config: Config): CoreSettings {
     maxPerKind: maxPerKindOf(config),
     cooldownMs: m.cooldownSeconds * 1000,
     drainedNodes: [],
+    // Left out when none are configured, so a zoneless manager's input reads as before zones.
+    ...(Object.keys(config.zones).length > 0 ? { zones: structuredClone(config.zones) } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // owns everything shared: scope, cooldowns, in-flight operations, admission, budgets, automation.
 
 import type { z } from 'zod';
-import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope } from '../domain';
+import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope, Zones } from '../domain';
 import type { CapacityBasis, NodeLoad } from './capacity';
 
 /** Settings every rule shares, from the manager section of the config. */
@@ -24,6 +24,8 @@ export interface CoreSettings {
   cooldownMs: number;
   /** Nodes that take no new containers or moves (maintenance). */
   drainedNodes: string[];
+  /** Failure zones (zone → nodes) from the `zones:` config; absent in runs started before zones. */
+  zones?: Zones;
 }
 
 export interface RuleView {
@@ -35,6 +37,8 @@ export interface RuleView {
   readonly loads: readonly NodeLoad[];
   /** The only containers a rule may act on now, sorted by vmid. */
   readonly actionable: readonly ContainerState[];
+  /** The operations in flight (started, not yet finished), which the snapshot may not show yet. */
+  readonly inFlight: readonly Action[];
   /** A uniform draw in [0, 1) from the round's seeded PRNG. */
   random(): number;
 }

@@ -26,6 +26,7 @@ const settingsSchema = z.strictObject({
   maxPerKind: z.strictObject({ migrate: count.optional(), scale: count.optional(), drop: count.optional() }),
   cooldownMs: z.number().min(0),
   drainedNodes: z.array(z.string()),
+  zones: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 const inputSchema = z.object({

@@ -23,3 +23,4 @@ export {
 } from './autoscale';
 export { autoscaleConfigSchema, type AutoscaleConfig, type AutoscaleOverride } from './autoscale-config';
 export { emptyAutoscaleState, withSamples, type AutoscaleState, type WindowEntry } from './autoscale-window';
+export { spreadRule, spreadConfigSchema, type SpreadConfig } from './spread';

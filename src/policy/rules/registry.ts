@@ -4,10 +4,12 @@
 import type { AnyRule } from '../rule';
 import { autoscaleRule } from './autoscale';
 import { labRule } from './lab';
+import { spreadRule } from './spread';
 
 export const ruleRegistry = {
   lab: labRule,
   autoscale: autoscaleRule,
+  spread: spreadRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

@@ -21,6 +21,13 @@ const labDefaults = {
   migrateChoice: 'best-fit',
   dropMode: 'destroy',
 } satisfies Config['lab'];
+const spreadDefaults = {
+  enabled: true,
+  automation: 'recommend',
+  priority: 70,
+  excludePools: [],
+  tagPrefix: 'spread-',
+} satisfies Config['spread'];
 const autoscaleDefaults = {
   enabled: false,
   automation: 'auto',
@@ -64,6 +71,8 @@ describe('defaults', () => {
       },
       lab: labDefaults,
       autoscale: autoscaleDefaults,
+      spread: spreadDefaults,
+      zones: {},
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -110,7 +119,11 @@ describe('defaults', () => {
       cooldownMs: 60_000,
       drainedNodes: [],
     });
-    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults });
+    expect(ruleConfigsOf(config)).toEqual({
+      lab: labDefaults,
+      autoscale: autoscaleDefaults,
+      spread: spreadDefaults,
+    });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',

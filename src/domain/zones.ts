@@ -1,0 +1,57 @@
+// Failure domains: the `zones:` config maps a zone name to its nodes. A node of the cluster that no
+// zone names is a zone of its own (its name is the zone's), so spreading over nodes and zones also
+// works on a cluster with no zones configured.
+
+/** Zone name → node names; every node in at most one zone (the config checks it). */
+export type Zones = Record<string, string[]>;
+
+/** Node name → zone name, for the nodes some zone names. */
+export type ZoneIndex = ReadonlyMap<string, string>;
+
+export function zoneIndex(zones: Zones | undefined): ZoneIndex {
+  const index = new Map<string, string>();
+  for (const [zone, nodes] of Object.entries(zones ?? {})) for (const node of nodes) index.set(node, zone);
+  return index;
+}
+
+/** The node's configured zone, or the node's own name: a node in no zone is its own zone. */
+export function zoneOf(index: ZoneIndex, node: string): string {
+  return index.get(node) ?? node;
+}
+
+export interface ZoneProblems {
+  /** Configured nodes the cluster does not have, and zones named like a node outside them. */
+  errors: string[];
+  /** Cluster nodes no zone names (each is then its own zone). */
+  warnings: string[];
+}
+
+/**
+ * Checks the zones against the cluster's node names. Needs the cluster, so it runs where the
+ * cluster is read (`config validate --online`, `spread check`, `status`, the spread rule's notes).
+ */
+export function zoneProblems(zones: Zones | undefined, clusterNodes: readonly string[]): ZoneProblems {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const configured = Object.entries(zones ?? {});
+  if (configured.length === 0) return { errors, warnings };
+  const known = new Set(clusterNodes);
+  const index = zoneIndex(zones);
+  for (const [zone, nodes] of configured) {
+    for (const node of nodes) {
+      if (!known.has(node)) {
+        errors.push(
+          `zones.${zone}: node '${node}' is not in the cluster (it has ${[...known].sort().join(', ')})`,
+        );
+      }
+    }
+    // An unzoned node is its own zone, by its name: a zone of that name would merge the two.
+    if (known.has(zone) && index.get(zone) !== zone) {
+      errors.push(`zones.${zone}: a zone may not be named like the cluster node '${zone}' outside it`);
+    }
+  }
+  for (const node of [...known].sort()) {
+    if (!index.has(node)) warnings.push(`node '${node}' is in no zone; it counts as a zone of its own`);
+  }
+  return { errors, warnings };
+}
