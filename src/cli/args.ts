@@ -27,7 +27,8 @@ export type Command =
   | { name: 'manager'; action: 'set-automation'; level: AutomationLevel; rule?: string }
   | { name: 'plan' }
   | { name: 'autoscale'; action: 'status' }
-  | { name: 'config'; action: 'validate' }
+  | { name: 'config'; action: 'validate'; online: boolean }
+  | { name: 'spread'; action: 'check'; excludePools: string[] }
   | { name: 'cancel'; target: { vmid: number } | { workflowId: string } };
 
 export interface GlobalOptions {
@@ -252,7 +253,9 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
     case 'autoscale status':
       return { name: 'autoscale', action: 'status' };
     case 'config validate':
-      return { name: 'config', action: 'validate' };
+      return { name: 'config', action: 'validate', online: v.online === true };
+    case 'spread check':
+      return { name: 'spread', action: 'check', excludePools: poolList(name, str('exclude-pools')) };
     case 'cancel': {
       const text = rest[0] ?? '';
       if (/^\d+$/.test(text)) return { name, target: { vmid: vmid() } };
@@ -302,6 +305,19 @@ function managerSet(rest: readonly string[], rule: string | undefined): Command 
     change[match[1] as string] = value;
   }
   return { name: 'manager', action: 'set-thresholds', change };
+}
+
+/** `dns,mail`: pool ids separated by commas; an empty item is a typo. */
+function poolList(command: string, text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const pools = text.split(',').map((p) => p.trim());
+  if (pools.some((p) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p))) {
+    throw new UsageError(
+      `${command}: --exclude-pools: expected pool ids separated by commas, got "${text}"`,
+      command,
+    );
+  }
+  return pools;
 }
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;

@@ -11,6 +11,7 @@ import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
+import { spreadCheckCommand } from './commands/spread';
 import { statusCommand } from './commands/status';
 import { createContext, isTemporalUnavailable, type Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -45,7 +46,9 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
     case 'manager':
       return managerCommand(ctx, command);
     case 'config':
-      return configValidateCommand(ctx);
+      return configValidateCommand(ctx, command);
+    case 'spread':
+      return spreadCheckCommand(ctx, command);
     case 'plan':
       return planCommand(ctx);
     case 'cancel':

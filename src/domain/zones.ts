@@ -21,7 +21,7 @@ export function zoneOf(index: ZoneIndex, node: string): string {
 
 export interface ZoneProblems {
   /** Configured nodes the cluster does not have, and zones named like a node outside them. */
-  errors: string[];
+  errors: Array<{ path: string; message: string }>;
   /** Cluster nodes no zone names (each is then its own zone). */
   warnings: string[];
 }
@@ -31,7 +31,7 @@ export interface ZoneProblems {
  * cluster is read (`config validate --online`, `spread check`, `status`, the spread rule's notes).
  */
 export function zoneProblems(zones: Zones | undefined, clusterNodes: readonly string[]): ZoneProblems {
-  const errors: string[] = [];
+  const errors: ZoneProblems['errors'] = [];
   const warnings: string[] = [];
   const configured = Object.entries(zones ?? {});
   if (configured.length === 0) return { errors, warnings };
@@ -40,14 +40,19 @@ export function zoneProblems(zones: Zones | undefined, clusterNodes: readonly st
   for (const [zone, nodes] of configured) {
     for (const node of nodes) {
       if (!known.has(node)) {
-        errors.push(
-          `zones.${zone}: node '${node}' is not in the cluster (it has ${[...known].sort().join(', ')})`,
-        );
+        const has = [...known].sort().join(', ');
+        errors.push({
+          path: `zones.${zone}`,
+          message: `node '${node}' is not in the cluster (it has ${has})`,
+        });
       }
     }
     // An unzoned node is its own zone, by its name: a zone of that name would merge the two.
     if (known.has(zone) && index.get(zone) !== zone) {
-      errors.push(`zones.${zone}: a zone may not be named like the cluster node '${zone}' outside it`);
+      errors.push({
+        path: `zones.${zone}`,
+        message: `a zone may not be named like the cluster node '${zone}', which is not in it`,
+      });
     }
   }
   for (const node of [...known].sort()) {

@@ -3,7 +3,14 @@
 // owns everything shared: scope, cooldowns, in-flight operations, admission, budgets, automation.
 
 import type { z } from 'zod';
-import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope, Zones } from '../domain';
+import type {
+  Action,
+  AutomationLevel,
+  ClusterSnapshot,
+  ContainerState,
+  ManagedScope,
+  Zones,
+} from '../domain';
 import type { CapacityBasis, NodeLoad } from './capacity';
 
 /** Settings every rule shares, from the manager section of the config. */

@@ -1,6 +1,7 @@
 // The spread rule: every pool (and every `spread-` tag) is a group whose members should run on as
 // many zones, then nodes, as the cluster's room allows. It proposes the spread plan's migrations;
 // at `recommend` by default, because operators of the distributor it replaces approve such moves.
+// Strict affinity rules veto moves through planSpread's `allowed` (see src/policy/spread.ts).
 
 import { z } from 'zod';
 import { matching, nonEmptyText } from '../../config/fields';
@@ -19,7 +20,8 @@ export const spreadConfigSchema = ruleSection(
       .union([z.literal(''), matching(/^[a-z0-9_][a-z0-9_+.-]*$/i, 'a tag prefix')])
       .default('spread-'),
   },
-  { enabled: true, automation: 'recommend', priority: 70 },
+  // Off by default like autoscale, so the lab's manager is unchanged; once enabled it recommends.
+  { enabled: false, automation: 'recommend', priority: 70 },
 );
 
 export type SpreadConfig = z.output<typeof spreadConfigSchema>;
@@ -33,7 +35,7 @@ export const spreadRule: Rule<SpreadConfig, null> = {
     const notes = zoneProblems(
       settings.zones,
       snapshot.nodes.map((n) => n.name),
-    ).errors.map((e) => `spread: ${e}`);
+    ).errors.map((e) => `spread: config error: ${e.path}: ${e.message}`);
     const actionable = new Set(view.actionable.map((ct) => ct.vmid));
     const reports = planSpread({
       snapshot,

@@ -93,7 +93,7 @@ describe('parseArgs', () => {
       ids: [],
       all: true,
     });
-    expect(run('config validate').command).toEqual({ name: 'config', action: 'validate' });
+    expect(run('config validate').command).toEqual({ name: 'config', action: 'validate', online: false });
   });
 
   it('reads plan and manager set, and rejects a malformed change before anything is asked', () => {

@@ -22,7 +22,7 @@ const labDefaults = {
   dropMode: 'destroy',
 } satisfies Config['lab'];
 const spreadDefaults = {
-  enabled: true,
+  enabled: false,
   automation: 'recommend',
   priority: 70,
   excludePools: [],
