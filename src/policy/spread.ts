@@ -224,9 +224,12 @@ export function planSpread(input: SpreadInput): SpreadReport[] {
     };
   });
 
-  /** The single move that raises this group's score most without worsening any other group. */
+  /**
+   * The single move that raises this group's score most without worsening any other group; among
+   * equals, the one that helps the other groups of the moved container most (it moves only once).
+   */
   function bestMove(group: SpreadGroup, gi: number, tally: Tally): { ct: ContainerState; to: string } | null {
-    let best: { ct: ContainerState; to: string; score: Score; room: number } | null = null;
+    let best: { ct: ContainerState; to: string; score: Score; gain: Score; room: number } | null = null;
     for (const vmid of group.members) {
       const ct = byVmid.get(vmid);
       if (!ct || moved.has(vmid) || !input.movable(ct)) continue;
@@ -239,35 +242,44 @@ export function planSpread(input: SpreadInput): SpreadReport[] {
         const toZone = zoneOf(zones, to);
         const score = tally.moved(from, fromZone, to, toZone);
         if (compareScores(score, tally.score) <= 0) continue;
+        if (best && compareScores(score, best.score) < 0) continue;
+        const gain = othersGain(vmid, gi, from, fromZone, to, toZone);
+        if (gain === null) continue;
         const room = roomOf(to);
-        if (best) {
-          const c = compareScores(score, best.score);
-          // Ties: the target with the most free memory, then the first by name (targets are sorted).
-          if (c < 0 || (c === 0 && room <= best.room)) continue;
+        if (best && compareScores(score, best.score) === 0) {
+          const g = compareScores(gain, best.gain);
+          // Then the target with the most free memory, then the first by name (targets are sorted).
+          if (g < 0 || (g === 0 && room <= best.room)) continue;
         }
         if (input.allowed && !input.allowed(ct, to)) continue;
         if (admissionProblem(cluster, migrateAction({ vmid, from, to }, '')) !== null) continue;
-        if (worsensOthers(vmid, gi, from, fromZone, to, toZone)) continue;
-        best = { ct, to, score, room };
+        best = { ct, to, score, gain, room };
       }
     }
     return best;
   }
 
-  function worsensOthers(
+  /** What the move adds to the other groups of the container, summed; null when it worsens one. */
+  function othersGain(
     vmid: number,
     gi: number,
     from: string,
     fromZone: string,
     to: string,
     toZone: string,
-  ): boolean {
+  ): Score | null {
+    const gain: Score = { zonesUsed: 0, nodesUsed: 0, zoneEvenness: 0, nodeEvenness: 0 };
     for (const other of groupsOf.get(vmid) ?? []) {
       if (other === gi) continue;
       const t = tallies[other] as Tally;
-      if (compareScores(t.moved(from, fromZone, to, toZone), t.score) < 0) return true;
+      const after = t.moved(from, fromZone, to, toZone);
+      if (compareScores(after, t.score) < 0) return null;
+      gain.zonesUsed += after.zonesUsed - t.score.zonesUsed;
+      gain.nodesUsed += after.nodesUsed - t.score.nodesUsed;
+      gain.zoneEvenness += after.zoneEvenness - t.score.zoneEvenness;
+      gain.nodeEvenness += after.nodeEvenness - t.score.nodeEvenness;
     }
-    return false;
+    return gain;
   }
 
   function roomOf(node: string): number {
