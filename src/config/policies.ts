@@ -59,7 +59,15 @@ export function generatorPolicyOf(config: Config): GeneratorPolicy {
     limitPercent: g.limitPercent,
     nodeWeights: { ...g.nodeWeights },
     memoryChoicesMiB: [...g.memoryChoicesMiB],
+    ...spreadPlacementOf(config),
   };
+}
+
+/** New containers join the scope's pool: placement keeps that pool spread, unless it is excluded. */
+function spreadPlacementOf(config: Config): Pick<GeneratorPolicy, 'spread'> {
+  const pool = config.scope.pool;
+  if (pool === undefined || config.spread.excludePools.includes(pool)) return {};
+  return { spread: { pool, zones: structuredClone(config.zones) } };
 }
 
 /** What each generated container looks like (the container section without its allocation setting). */

@@ -1,10 +1,12 @@
-// Where the generator puts its next container: a weighted draw among the nodes still under the
-// generation limit, and a memory size drawn from the configured choices.
+// Where the generator puts its next container: among the nodes still under the generation limit,
+// those that keep the new container's pool best spread over zones and nodes, then a weighted draw
+// among them, and a memory size drawn from the configured choices.
 
-import type { Action, ClusterSnapshot, ManagedScope } from '../domain';
+import type { Action, ClusterSnapshot, ManagedScope, Zones } from '../domain';
 import { loadPercent, nodeLoads, nodesUnder, type CapacityBasis, type NodeLoad } from './capacity';
 import { formatPercent } from './format';
 import { pickUniform, pickWeightedIndex } from './pick';
+import { spreadPreferred } from './spread-placement';
 
 /** Node name → relative weight. Empty means every node weighs the same. */
 export type NodeWeights = Record<string, number>;
@@ -16,6 +18,11 @@ export interface GeneratorPolicy {
   limitPercent: number;
   nodeWeights: NodeWeights;
   memoryChoicesMiB: number[];
+  /**
+   * The pool new containers join (the scope's) and the zones: placement then prefers the nodes that
+   * keep that pool best spread. Absent in runs started before spreading, which place by weight alone.
+   */
+  spread?: { pool: string; zones: Zones };
 }
 
 export type ProvisionAction = Extract<Action, { kind: 'provision' }>;
@@ -54,7 +61,10 @@ export function planProvision(
   policy: GeneratorPolicy,
   draws: { node: number; memory: number },
 ): ProvisionAction | null {
-  const loads = nodeLoads(snapshot, policy.scope, policy.capacityBasis);
+  const all = nodeLoads(snapshot, policy.scope, policy.capacityBasis);
+  const open = nodesUnder(all, policy.limitPercent).filter((l) => weightOf(l.node, policy.nodeWeights) > 0);
+  const preferred = policy.spread ? spreadPreferred(snapshot, policy.spread, open) : null;
+  const loads = preferred?.loads ?? all;
   const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
   const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
   if (node === null || memoryMiB === null) return null;
@@ -67,6 +77,7 @@ export function planProvision(
     reason:
       `${node} holds ${at} of its memory in managed containers, under the ` +
       `${formatPercent(policy.limitPercent)} generation limit; drawn with weight ` +
-      `${weightOf(node, policy.nodeWeights)} among the open nodes`,
+      `${weightOf(node, policy.nodeWeights)} among the open nodes` +
+      (preferred ? `; ${preferred.why}` : ''),
   };
 }
