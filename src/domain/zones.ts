@@ -60,3 +60,31 @@ export function zoneProblems(zones: Zones | undefined, clusterNodes: readonly st
   }
   return { errors, warnings };
 }
+
+/** The cluster's nodes grouped by zone, configured zones first (by name), then the unzoned nodes. */
+export function zonesOfCluster(
+  zones: Zones | undefined,
+  clusterNodes: readonly string[],
+): Array<{ zone: string; nodes: string[]; configured: boolean }> {
+  const index = zoneIndex(zones);
+  const out = new Map<string, { zone: string; nodes: string[]; configured: boolean }>();
+  for (const node of [...clusterNodes].sort()) {
+    const configured = index.has(node);
+    const zone = zoneOf(index, node);
+    let entry = out.get(zone);
+    if (!entry) out.set(zone, (entry = { zone, nodes: [], configured }));
+    entry.nodes.push(node);
+  }
+  return [...out.values()].sort(
+    (a, b) => Number(b.configured) - Number(a.configured) || (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0),
+  );
+}
+
+/** `zone-a (pve-a1, pve-a2), zone-b (pve-b1); no zone: pve-x1`, for plan and status headers. */
+export function describeZones(zones: Zones | undefined, clusterNodes: readonly string[]): string {
+  const all = zonesOfCluster(zones, clusterNodes);
+  const configured = all.filter((z) => z.configured).map((z) => `${z.zone} (${z.nodes.join(', ')})`);
+  const alone = all.filter((z) => !z.configured).map((z) => z.zone);
+  if (configured.length === 0) return 'none configured: every node is a zone of its own';
+  return configured.join(', ') + (alone.length > 0 ? `; no zone: ${alone.join(', ')}` : '');
+}

@@ -26,7 +26,7 @@ export interface LoopStates {
 }
 
 export async function statusCommand(ctx: Context): Promise<number> {
-  const view = clusterView(await observe(ctx), managedScopeOf(ctx.config));
+  const view = clusterView(await observe(ctx), managedScopeOf(ctx.config), ctx.config.zones);
   let operations: OperationRow[] | null = null;
   let loops: LoopStates | null = null;
   let temporalError: string | null = null;
@@ -76,16 +76,17 @@ function printHuman(
   line(
     out,
     table(
-      ['NODE', 'STATUS', 'CPU %', 'MEM %', 'DISK %', 'CTS'],
+      ['NODE', 'ZONE', 'STATUS', 'CPU %', 'MEM %', 'DISK %', 'CTS'],
       view.nodes.map((n) => [
         n.name,
+        n.zone ?? '-',
         n.status,
         showPercent(n.cpuPercent),
         showPercent(n.memPercent),
         showPercent(n.diskPercent),
         String(n.containers),
       ]),
-      [2, 3, 4, 5],
+      [3, 4, 5, 6],
     ),
   );
   line(out);
