@@ -226,37 +226,62 @@ export function planSpread(input: SpreadInput): SpreadReport[] {
 
   /**
    * The single move that raises this group's score most without worsening any other group; among
-   * equals, the one that helps the other groups of the moved container most (it moves only once).
+   * equals, the one that helps the other groups of the moved container most (it moves only once),
+   * then the target with the most free memory, then the first by name. The score depends only on
+   * the source and target nodes, so pairs of nodes are ranked first and members tried after.
    */
   function bestMove(group: SpreadGroup, gi: number, tally: Tally): { ct: ContainerState; to: string } | null {
-    let best: { ct: ContainerState; to: string; score: Score; gain: Score; room: number } | null = null;
+    const bySource = new Map<string, ContainerState[]>();
     for (const vmid of group.members) {
       const ct = byVmid.get(vmid);
       if (!ct || moved.has(vmid) || !input.movable(ct)) continue;
-      const from = nodeOf(vmid);
       // Only containers whose observed node is their position: an in-flight one is not movable anyway.
-      if (from !== ct.node) continue;
+      if (nodeOf(vmid) !== ct.node) continue;
+      const list = bySource.get(ct.node);
+      if (list) list.push(ct);
+      else bySource.set(ct.node, [ct]);
+    }
+    const pairs: Array<{ from: string; to: string; score: Score }> = [];
+    for (const from of bySource.keys()) {
       const fromZone = zoneOf(zones, from);
       for (const to of targets) {
         if (to === from) continue;
-        const toZone = zoneOf(zones, to);
-        const score = tally.moved(from, fromZone, to, toZone);
-        if (compareScores(score, tally.score) <= 0) continue;
-        if (best && compareScores(score, best.score) < 0) continue;
-        const gain = othersGain(vmid, gi, from, fromZone, to, toZone);
-        if (gain === null) continue;
-        const room = roomOf(to);
-        if (best && compareScores(score, best.score) === 0) {
-          const g = compareScores(gain, best.gain);
-          // Then the target with the most free memory, then the first by name (targets are sorted).
-          if (g < 0 || (g === 0 && room <= best.room)) continue;
-        }
-        if (input.allowed && !input.allowed(ct, to)) continue;
-        if (admissionProblem(cluster, migrateAction({ vmid, from, to }, '')) !== null) continue;
-        best = { ct, to, score, gain, room };
+        const score = tally.moved(from, fromZone, to, zoneOf(zones, to));
+        if (compareScores(score, tally.score) > 0) pairs.push({ from, to, score });
       }
     }
-    return best;
+    // Level by level, best first: the first score level with a feasible move decides. (No sort:
+    // usually the top level has one, and finding a maximum is one pass.)
+    let rest = pairs;
+    while (rest.length > 0) {
+      let level = (rest[0] as (typeof rest)[number]).score;
+      for (const p of rest) if (compareScores(p.score, level) > 0) level = p.score;
+      let best: { ct: ContainerState; to: string; gain: Score; room: number } | null = null;
+      const lower: typeof rest = [];
+      for (const pair of rest) {
+        if (compareScores(pair.score, level) < 0) {
+          lower.push(pair);
+          continue;
+        }
+        const { from, to } = pair;
+        const room = roomOf(to);
+        for (const ct of bySource.get(from) ?? []) {
+          const gain = othersGain(ct.vmid, gi, from, zoneOf(zones, from), to, zoneOf(zones, to));
+          if (gain === null) continue;
+          if (best) {
+            const g = compareScores(gain, best.gain);
+            const worseRoom = room < best.room || (room === best.room && compareNames(to, best.to) >= 0);
+            if (g < 0 || (g === 0 && worseRoom)) continue;
+          }
+          if (input.allowed && !input.allowed(ct, to)) continue;
+          if (admissionProblem(cluster, migrateAction({ vmid: ct.vmid, from, to }, '')) !== null) continue;
+          best = { ct, to, gain, room };
+        }
+      }
+      if (best) return best;
+      rest = lower;
+    }
+    return null;
   }
 
   /** What the move adds to the other groups of the container, summed; null when it worsens one. */
