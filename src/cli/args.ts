@@ -28,7 +28,8 @@ export type Command =
   | { name: 'plan' }
   | { name: 'alerts' }
   | { name: 'autoscale'; action: 'status' }
-  | { name: 'config'; action: 'validate' }
+  | { name: 'config'; action: 'validate'; online: boolean }
+  | { name: 'spread'; action: 'check'; excludePools: string[] }
   | { name: 'cancel'; target: { vmid: number } | { workflowId: string } }
   | { name: 'health-check'; format: 'text' | 'json' }
   | { name: 'history'; vmid?: number; outcome?: HistoryOutcome; sinceMs?: number; limit: number }
@@ -269,7 +270,9 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
     case 'autoscale status':
       return { name: 'autoscale', action: 'status' };
     case 'config validate':
-      return { name: 'config', action: 'validate' };
+      return { name: 'config', action: 'validate', online: v.online === true };
+    case 'spread check':
+      return { name: 'spread', action: 'check', excludePools: poolList(name, str('exclude-pools')) };
     case 'health-check': {
       const format = str('format');
       const chosen = format === undefined ? undefined : oneOf(name, '--format', format, FORMATS);
@@ -365,6 +368,19 @@ function sinceArg(text: string): number {
     );
   }
   return at;
+}
+
+/** `dns,mail`: pool ids separated by commas; an empty item is a typo. */
+function poolList(command: string, text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const pools = text.split(',').map((p) => p.trim());
+  if (pools.some((p) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(p))) {
+    throw new UsageError(
+      `${command}: --exclude-pools: expected pool ids separated by commas, got "${text}"`,
+      command,
+    );
+  }
+  return pools;
 }
 
 const NODE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/;

@@ -1,6 +1,6 @@
 // The CLI's one look at the cluster (GET /cluster/resources): rows for `status`, and the checks
 // that turn an unknown vmid or node into a usage error before any workflow starts.
-import { describeScope, isManaged, type ManagedScope } from '../domain';
+import { describeScope, isManaged, zoneIndex, zoneOf, type ManagedScope, type Zones } from '../domain';
 import { isPveError, splitTags, type ClusterResource } from '../proxmox';
 import type { Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -9,6 +9,8 @@ import { retryRead } from './retry';
 
 export interface NodeRow {
   name: string;
+  /** Its configured zone, or null: a node in no zone is a zone of its own. */
+  zone: string | null;
   status: string;
   cpuPercent: number | null;
   memPercent: number | null;
@@ -85,7 +87,12 @@ function credentialsHint(ctx: Context): string {
   );
 }
 
-export function clusterView(resources: readonly ClusterResource[], scope: ManagedScope): ClusterView {
+export function clusterView(
+  resources: readonly ClusterResource[],
+  scope: ManagedScope,
+  zones: Zones = {},
+): ClusterView {
+  const zoned = zoneIndex(zones);
   const containers: ContainerRow[] = resources
     .filter((r) => r.type === 'lxc' && r.vmid !== undefined)
     .map((r) => {
@@ -110,6 +117,7 @@ export function clusterView(resources: readonly ClusterResource[], scope: Manage
       const online = r.status === 'online';
       return {
         name,
+        zone: zoned.has(name) ? zoneOf(zoned, name) : null,
         status: r.status ?? 'unknown',
         // An offline node reports zeros, which would read as an idle node.
         cpuPercent: online ? roundPercent((r.cpu ?? 0) * 100) : null,

@@ -15,6 +15,7 @@ import { managerCommand } from './commands/manager';
 import { nodeCommand } from './commands/node';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
+import { spreadCheckCommand } from './commands/spread';
 import { statusCommand } from './commands/status';
 import { createContext, isTemporalUnavailable, type Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -52,7 +53,9 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
     case 'manager':
       return managerCommand(ctx, command);
     case 'config':
-      return configValidateCommand(ctx);
+      return configValidateCommand(ctx, command);
+    case 'spread':
+      return spreadCheckCommand(ctx, command);
     case 'plan':
       return planCommand(ctx);
     case 'cancel':

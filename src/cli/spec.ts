@@ -359,7 +359,31 @@ export const commandSpecs: readonly CommandSpec[] = [
     args: '',
     positionals: { min: 0, max: 0 },
     summary: 'check the config and print it with every default filled in (secrets masked)',
-    options: {},
+    options: {
+      online: {
+        type: 'boolean',
+        help: 'also read the cluster: a zone node it lacks is an error, a node in no zone a warning',
+      },
+    },
+  },
+  {
+    name: 'spread check',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'for cron: one line per pool with members to migrate (exit 78), nothing when all are spread',
+    options: {
+      'exclude-pools': {
+        type: 'string',
+        value: 'a,b',
+        help: 'pools to leave out, besides spread.excludePools of the config',
+      },
+    },
+    notes: [
+      'One observation (GET /cluster/resources); starts nothing. A pool is well spread when no migration',
+      'its managed members could make (with room on the target) raises the zones, then the nodes, it',
+      'uses, nor evens them out. Exit 78 (EX_CONFIG) when some pool has members to migrate, else 0.',
+      '--json prints every group: zones and nodes used, skews, and the planned moves.',
+    ],
   },
 ];
 
@@ -370,6 +394,7 @@ export const commandGroups: Readonly<Record<string, string>> = {
   config: 'the configuration file',
   autoscale: 'vertical autoscaling: what the autoscale rule of the running manager thinks',
   node: 'node maintenance: drain a node of its managed containers, and undrain it',
+  spread: 'spreading pools across nodes and failure zones',
 };
 
 export function specOf(name: string): CommandSpec | undefined {

@@ -39,6 +39,7 @@ export function clustersOf(config: Config): ClusterConfig[] {
         manager: entry.manager ?? config.manager,
         generator: entry.generator ?? config.generator,
         container: entry.container ?? config.container,
+        zones: entry.zones ?? config.zones,
       },
     };
   });

@@ -31,6 +31,8 @@ export function coreSettingsOf(config: Config): CoreSettings {
     cooldownMs: m.cooldownSeconds * 1000,
     drainedNodes: [],
     ...affinityOf(config),
+    // Left out when none are configured, so a zoneless manager's input reads as before zones.
+    ...(Object.keys(config.zones).length > 0 ? { zones: structuredClone(config.zones) } : {}),
   };
 }
 
@@ -66,7 +68,15 @@ export function generatorPolicyOf(config: Config): GeneratorPolicy {
     nodeWeights: { ...g.nodeWeights },
     memoryChoicesMiB: [...g.memoryChoicesMiB],
     ...affinityOf(config),
+    ...spreadPlacementOf(config),
   };
+}
+
+/** New containers join the scope's pool: placement keeps that pool spread, unless it is excluded. */
+function spreadPlacementOf(config: Config): Pick<GeneratorPolicy, 'spread'> {
+  const pool = config.scope.pool;
+  if (pool === undefined || config.spread.excludePools.includes(pool)) return {};
+  return { spread: { pool, zones: structuredClone(config.zones) } };
 }
 
 /** What each generated container looks like (the container section without its allocation setting). */

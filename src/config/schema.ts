@@ -35,6 +35,40 @@ const REALM = /^[A-Za-z][A-Za-z0-9.\-_]+$/;
 const PVE_TAG = /^[a-z0-9_][a-z0-9_+.-]*$/i;
 const HOSTNAME_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$/i;
 
+/**
+ * Failure zones: zone name → its nodes, each node in at most one zone. Nodes the cluster has but no
+ * zone names are zones of their own; the cluster is needed to check the names (see
+ * src/domain/zones.ts), so that happens where it is read.
+ */
+export const zonesSchema = z
+  .record(
+    matching(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'a zone name of letters, digits, . _ -'),
+    z
+      .array(matching(/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, 'a node name'), {
+        error: 'expected a list of node names',
+      })
+      .min(1, { error: 'expected at least one node name' }),
+    { error: 'expected a mapping of zone name to a list of node names' },
+  )
+  .superRefine((zones, ctx) => {
+    const zoneOfNode = new Map<string, string>();
+    for (const [zone, nodes] of Object.entries(zones)) {
+      nodes.forEach((node, i) => {
+        const other = zoneOfNode.get(node);
+        if (other !== undefined) {
+          const where = other === zone ? `twice in zone ${zone}` : `in zone ${other} already`;
+          ctx.addIssue({
+            code: 'custom',
+            path: [zone, i],
+            message: `expected each node in at most one zone; ${node} is ${where}`,
+            input: node,
+          });
+        }
+        zoneOfNode.set(node, zone);
+      });
+    }
+  }, whenFieldsValid);
+
 /** Names this cluster in workflow ids (`ct-<name>-<vmid>`), so two clusters can share a namespace. */
 export const clusterSchema = section({
   name: matching(/^[a-z0-9][a-z0-9-]{0,30}$/i, 'letters, digits and hyphens, up to 31').default('pve'),
@@ -212,6 +246,7 @@ const clusterEntrySchema = section({
   manager: managerSchema.optional(),
   generator: generatorSchema.optional(),
   container: containerSchema.optional(),
+  zones: zonesSchema.optional(),
 });
 
 const clustersSchema = z
@@ -239,6 +274,7 @@ export const configSchema = section({
   ...ruleSections,
   generator: generatorSchema.prefault({}),
   container: containerSchema.prefault({}),
+  zones: zonesSchema.default({}),
   temporal: temporalSchema.prefault({}),
   proxmox: proxmoxSchema.prefault({}),
   clusters: clustersSchema.optional(),

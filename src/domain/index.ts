@@ -4,3 +4,4 @@ export * from './managed';
 export * from './operations';
 export * from './pve-failures';
 export * from './observation';
+export * from './zones';

@@ -38,6 +38,9 @@ const policy = z.strictObject({
     .array(z.number().int().min(16, 'expected whole MiB >= 16'))
     .min(1, 'expected a non-empty list of whole MiB >= 16'),
   affinity: affinityRulesSchema.optional(),
+  spread: z
+    .strictObject({ pool: z.string().min(1), zones: z.record(z.string(), z.array(z.string())) })
+    .optional(),
 });
 
 const container = z.strictObject({

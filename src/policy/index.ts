@@ -22,3 +22,4 @@ export * from './step';
 export * from './rule-config';
 export * from './affinity';
 export * from './evacuation';
+export * from './spread';

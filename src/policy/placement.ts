@@ -1,11 +1,13 @@
-// Where the generator puts its next container: a weighted draw among the nodes still under the
-// generation limit, and a memory size drawn from the configured choices.
+// Where the generator puts its next container: among the nodes still under the generation limit,
+// those that keep the new container's pool best spread over zones and nodes, then a weighted draw
+// among them, and a memory size drawn from the configured choices.
 
-import type { Action, ClusterSnapshot, ManagedScope } from '../domain';
+import type { Action, ClusterSnapshot, ManagedScope, Zones } from '../domain';
 import { affinityPlacement, type AffinityRule } from './affinity';
 import { loadPercent, nodeLoads, nodesUnder, type CapacityBasis, type NodeLoad } from './capacity';
 import { formatPercent } from './format';
 import { pickUniform, pickWeightedIndex } from './pick';
+import { spreadPreferred } from './spread-placement';
 
 /** Node name → relative weight. Empty means every node weighs the same. */
 export type NodeWeights = Record<string, number>;
@@ -19,6 +21,11 @@ export interface GeneratorPolicy {
   memoryChoicesMiB: number[];
   /** Affinity rules: strict ones filter the nodes a new container may go to, preferred ones narrow. */
   affinity?: AffinityRule[];
+  /**
+   * The pool new containers join (the scope's) and the zones: placement then prefers the nodes that
+   * keep that pool best spread. Absent in runs started before spreading, which place by weight alone.
+   */
+  spread?: { pool: string; zones: Zones };
 }
 
 export type ProvisionAction = Extract<Action, { kind: 'provision' }>;
@@ -59,11 +66,12 @@ export function planProvision(
   /** Drained nodes (maintenance): they take no new container. */
   closed: readonly string[] = [],
 ): ProvisionAction | null {
-  const loads = affinityOpen(
-    snapshot,
-    policy,
-    nodeLoads(snapshot, policy.scope, policy.capacityBasis),
-  ).filter((l) => !closed.includes(l.node));
+  const all = affinityOpen(snapshot, policy, nodeLoads(snapshot, policy.scope, policy.capacityBasis)).filter(
+    (l) => !closed.includes(l.node),
+  );
+  const open = nodesUnder(all, policy.limitPercent).filter((l) => weightOf(l.node, policy.nodeWeights) > 0);
+  const preferred = policy.spread ? spreadPreferred(snapshot, policy.spread, open) : null;
+  const loads = preferred?.loads ?? all;
   const node = chooseNode(loads, policy.nodeWeights, policy.limitPercent, draws.node);
   const memoryMiB = chooseMemoryMiB(policy.memoryChoicesMiB, draws.memory);
   if (node === null || memoryMiB === null) return null;
@@ -76,7 +84,8 @@ export function planProvision(
     reason:
       `${node} holds ${at} of its memory in managed containers, under the ` +
       `${formatPercent(policy.limitPercent)} generation limit; drawn with weight ` +
-      `${weightOf(node, policy.nodeWeights)} among the open nodes`,
+      `${weightOf(node, policy.nodeWeights)} among the open nodes` +
+      (preferred ? `; ${preferred.why}` : ''),
   };
 }
 

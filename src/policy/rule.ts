@@ -3,7 +3,14 @@
 // owns everything shared: scope, cooldowns, in-flight operations, admission, budgets, automation.
 
 import type { z } from 'zod';
-import type { Action, AutomationLevel, ClusterSnapshot, ContainerState, ManagedScope } from '../domain';
+import type {
+  Action,
+  AutomationLevel,
+  ClusterSnapshot,
+  ContainerState,
+  ManagedScope,
+  Zones,
+} from '../domain';
 import type { AffinityRule } from './affinity-config';
 import type { CapacityBasis, NodeLoad } from './capacity';
 
@@ -27,6 +34,8 @@ export interface CoreSettings {
   drainedNodes: string[];
   /** Affinity rules (config `affinity.rules`): strict ones bind every move; absent means none. */
   affinity?: AffinityRule[];
+  /** Failure zones (zone → nodes) from the `zones:` config; absent in runs started before zones. */
+  zones?: Zones;
 }
 
 export interface RuleView {
@@ -39,7 +48,7 @@ export interface RuleView {
   /** The only containers a rule may act on now, sorted by vmid. */
   readonly actionable: readonly ContainerState[];
   /** Operations in flight (approved ones started this round included), for a rule's own projection. */
-  readonly inFlight?: readonly Action[];
+  readonly inFlight: readonly Action[];
   /** A uniform draw in [0, 1) from the round's seeded PRNG. */
   random(): number;
 }

@@ -117,7 +117,7 @@ describe('pve-autopilot status', () => {
       const run = await w.cli(['status']);
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(
-        /NODE +STATUS +CPU % +MEM % +DISK % +CTS +DRAIN\nsrv-px1 +online +\d+\.\d +\d+\.\d +\d+\.\d +3 +-\n/,
+        /NODE +ZONE +STATUS +CPU % +MEM % +DISK % +CTS +DRAIN\nsrv-px1 +- +online +\d+\.\d +\d+\.\d +\d+\.\d +3 +-\n/,
       );
       expect(run.stdout).toMatch(/VMID +NAME +NODE +STATUS +CPU % +MEM % +DISK % +MANAGED/);
       expect(run.stdout).toMatch(/\n 100 +gateway +srv-px1 +running +[\d.]+ +[\d.]+ +[\d.]+ +no\n/);
@@ -155,7 +155,7 @@ describe('pve-autopilot status', () => {
       env: { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_CONNECT_TIMEOUT_MS: '1000' },
     });
     expect(run.code).toBe(5);
-    expect(run.stdout).toMatch(/srv-px1 +online/);
+    expect(run.stdout).toMatch(/srv-px1 +- +online/);
     expect(run.stdout).toContain('Operations in flight: unknown (Temporal is unreachable)');
     expect(run.stderr).toContain('Temporal is unreachable at 127.0.0.1:1');
   });

@@ -125,7 +125,7 @@ describe('npm start, then the README first commands', () => {
   it('npx pve-autopilot status shows the cluster at once', async () => {
     const run = await sh('npx pve-autopilot status');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^Cluster pve\n\nNODE +STATUS +CPU % +MEM % /);
+    expect(run.stdout).toMatch(/^Cluster pve\n\nNODE +ZONE +STATUS +CPU % +MEM % /);
     expect(run.stdout).toMatch(/Generator: running +Manager: running/);
   });
 });

@@ -140,7 +140,7 @@ describe('pve-autopilot status beside a running manager', () => {
     }
     expect(doc.needsAttention).toEqual([]);
     const human = await w.cli(['status']);
-    expect(human.stdout).toMatch(/NODE +STATUS +CPU % +MEM % +MANAGED % +DISK % +CTS/);
+    expect(human.stdout).toMatch(/NODE +ZONE +STATUS +CPU % +MEM % +MANAGED % +DISK % +CTS/);
   });
 });
 

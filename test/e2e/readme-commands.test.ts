@@ -163,7 +163,7 @@ describe('the README CLI examples, run as written', () => {
       const status = await cli('pve-autopilot status');
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout).toMatch(
-        /^Cluster e2e-\S+\n\nNODE +STATUS +CPU % +MEM % +DISK % +CTS\nsrv-px1 +online/,
+        /^Cluster e2e-\S+\n\nNODE +ZONE +STATUS +CPU % +MEM % +DISK % +CTS +DRAIN\nsrv-px1 +- +online/,
       );
       expect(status.stdout).toMatch(/\nVMID +NAME +NODE +STATUS +CPU % +MEM % +DISK % +MANAGED\n/);
       expect(status.stdout).toContain('Locks: none');

@@ -28,13 +28,17 @@ export interface SagaEnv {
   teardown(): Promise<void>;
 }
 
-export async function startSagaEnv(simOptions: Partial<SimOptions> = {}): Promise<SagaEnv> {
+/** `scope`: the worker's managed scope when the scenario's is not the lab's (zones-6node: 1000-1999). */
+export async function startSagaEnv(
+  simOptions: Partial<SimOptions> = {},
+  opts: { scope?: ManagedScope } = {},
+): Promise<SagaEnv> {
   const env = await connectTestEnv();
   const sim = await startTestSim(simOptions);
   const taskQueue = uniqueTaskQueue('saga');
   const activities = createProxmoxActivities({
     pve: sim.pve,
-    scope: labScope,
+    scope: opts.scope ?? labScope,
     vmidQuarantineMinutes: 10,
     // pve-sim runs tasks 20 times faster than PVE: a short wait between polls keeps tests quick.
     taskPollMs: 100,

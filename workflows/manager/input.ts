@@ -34,6 +34,7 @@ export const settingsSchema = z.strictObject({
   cooldownMs: z.number().min(0),
   drainedNodes: z.array(z.string()),
   affinity: affinityRulesSchema.optional(),
+  zones: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 const inputSchema = z.object({

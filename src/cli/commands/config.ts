@@ -1,13 +1,21 @@
 // `pve-autopilot config validate`: the effective config (file, environment, defaults) with secrets
 // masked, and what is still missing for the commands that talk to Proxmox. Errors are main's job.
+// With --online it also reads the cluster once, for the checks that need it (zones' node names).
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ConfigError, locateConfig, proxmoxConnectionOf, redactConfig } from '../../config';
+import { zoneProblems } from '../../domain';
+import { toClusterSnapshot } from '../../proxmox';
+import type { Command } from '../args';
+import { observe } from '../cluster';
 import type { Context } from '../context';
 import { ExitCode } from '../exit-codes';
 import { line, printJson } from '../output';
 
-export function configValidateCommand(ctx: Context): number {
+export async function configValidateCommand(
+  ctx: Context,
+  command: Extract<Command, { name: 'config' }>,
+): Promise<number> {
   const location = locateConfig({
     ...(ctx.global.config === undefined ? {} : { path: ctx.global.config }),
     env: ctx.io.env,
@@ -23,9 +31,19 @@ export function configValidateCommand(ctx: Context): number {
       notes.push(`${p.path}: ${p.message} (needed by the worker, status and the container commands)`);
     }
   }
+  const warnings: string[] = [];
+  if (command.online) {
+    const snapshot = toClusterSnapshot(await observe(ctx), Date.now());
+    const zones = zoneProblems(
+      ctx.config.zones,
+      snapshot.nodes.map((n) => n.name),
+    );
+    if (zones.errors.length > 0) throw new ConfigError(zones.errors);
+    warnings.push(...zones.warnings.map((w) => `zones: ${w}`));
+  }
   const config = redactConfig(ctx.config);
   if (ctx.global.json) {
-    printJson(ctx.io, { valid: true, source, config, notes });
+    printJson(ctx.io, { valid: true, source, config, notes, ...(command.online ? { warnings } : {}) });
     return ExitCode.ok;
   }
   const out = ctx.io.stdout;
@@ -34,6 +52,7 @@ export function configValidateCommand(ctx: Context): number {
     `# Config is valid. Source: ${source ?? `no file at ${location.path}; defaults and environment`}`,
   );
   for (const note of notes) line(out, `# note: ${note}`);
+  for (const warning of warnings) line(out, `# warning: ${warning}`);
   out.write(stringify(config));
   return ExitCode.ok;
 }

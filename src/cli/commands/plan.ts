@@ -3,7 +3,7 @@
 // rule states), printed as the actions it would take with their reasons and what was deferred.
 // Starts nothing and changes nothing.
 import { coreSettingsOf, ruleConfigsOf } from '../../config';
-import type { Action, AutomationLevel } from '../../domain';
+import { describeZones, zonesOfCluster, type Action, type AutomationLevel } from '../../domain';
 import { toClusterSnapshot } from '../../proxmox';
 import {
   emptyCore,
@@ -83,6 +83,10 @@ export async function planCommand(ctx: Context): Promise<number> {
         automation: r.config.automation,
         priority: r.config.priority,
       })),
+      zones: zonesOfCluster(
+        config.zones,
+        snapshot.nodes.map((n) => n.name),
+      ),
       actions: planned,
       inFlight,
       notes: result.notes,
@@ -96,6 +100,13 @@ export async function planCommand(ctx: Context): Promise<number> {
     `  rules: ${rules.map((r) => `${r.rule.name} (${r.config.automation}, priority ${r.config.priority})`).join(', ') || 'none enabled'}`,
   );
   line(out, `  state: ${source}`);
+  line(
+    out,
+    `  zones: ${describeZones(
+      config.zones,
+      snapshot.nodes.map((n) => n.name),
+    )}`,
+  );
   if (inFlight.length > 0) line(out, `  in flight: ${inFlight.join('; ')}`);
   line(out);
   if (planned.length === 0) line(out, 'Actions: none');

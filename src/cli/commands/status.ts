@@ -40,7 +40,7 @@ export interface LoopStates {
 }
 
 export async function statusCommand(ctx: Context): Promise<number> {
-  const view = clusterView(await observe(ctx), managedScopeOf(ctx.config));
+  const view = clusterView(await observe(ctx), managedScopeOf(ctx.config), ctx.config.zones);
   let operations: OperationRow[] | null = null;
   let loops: LoopStates | null = null;
   let attention: AttentionRow[] | null = null;
@@ -111,9 +111,20 @@ function printHuman(
   line(
     out,
     table(
-      ['NODE', 'STATUS', 'CPU %', 'MEM %', ...(withManaged ? ['MANAGED %'] : []), 'DISK %', 'CTS', 'DRAIN'],
+      [
+        'NODE',
+        'ZONE',
+        'STATUS',
+        'CPU %',
+        'MEM %',
+        ...(withManaged ? ['MANAGED %'] : []),
+        'DISK %',
+        'CTS',
+        'DRAIN',
+      ],
       view.nodes.map((n) => [
         n.name,
+        n.zone ?? '-',
         n.status,
         showPercent(n.cpuPercent),
         showPercent(n.memPercent),
@@ -122,7 +133,7 @@ function printHuman(
         String(n.containers),
         drains === null ? '?' : (drains[n.name] ?? '-'),
       ]),
-      withManaged ? [2, 3, 4, 5, 6] : [2, 3, 4, 5],
+      withManaged ? [3, 4, 5, 6, 7] : [3, 4, 5, 6],
     ),
   );
   line(out);

@@ -43,7 +43,7 @@ export const affinityRule: Rule<AffinityConfig, null> = {
     const actionable = new Map(view.actionable.map((ct) => [ct.vmid, ct]));
     // The rule's own projection, in-flight moves landed, so its repairs do not spend the same room
     // twice or repeat a move under way; the round checks each of them again all the same.
-    const cluster = projectCluster(view.snapshot, view.settings, view.inFlight ?? []);
+    const cluster = projectCluster(view.snapshot, view.settings, view.inFlight);
     const violations = affinityViolations(cluster, (vmid) => actionable.has(vmid));
     // Strict rules first: a preferred repair must not take the room a strict one needs.
     violations.sort((a, b) => Number(b.rule.strict) - Number(a.rule.strict));

@@ -24,3 +24,4 @@ export {
 export { autoscaleConfigSchema, type AutoscaleConfig, type AutoscaleOverride } from './autoscale-config';
 export { emptyAutoscaleState, withSamples, type AutoscaleState, type WindowEntry } from './autoscale-window';
 export { affinityRule, affinityConfigSchema, AFFINITY_PRIORITY, type AffinityConfig } from './affinity';
+export { spreadRule, spreadConfigSchema, type SpreadConfig } from './spread';

@@ -5,11 +5,13 @@ import type { AnyRule } from '../rule';
 import { affinityRule } from './affinity';
 import { autoscaleRule } from './autoscale';
 import { labRule } from './lab';
+import { spreadRule } from './spread';
 
 export const ruleRegistry = {
   lab: labRule,
   autoscale: autoscaleRule,
   affinity: affinityRule,
+  spread: spreadRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

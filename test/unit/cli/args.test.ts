@@ -93,7 +93,25 @@ describe('parseArgs', () => {
       ids: [],
       all: true,
     });
-    expect(run('config validate').command).toEqual({ name: 'config', action: 'validate' });
+    expect(run('config validate').command).toEqual({ name: 'config', action: 'validate', online: false });
+  });
+
+  it('reads spread check with its excluded pools and config validate --online', () => {
+    expect(run('spread check').command).toEqual({ name: 'spread', action: 'check', excludePools: [] });
+    expect(run('spread check --exclude-pools web,dns --json').command).toEqual({
+      name: 'spread',
+      action: 'check',
+      excludePools: ['web', 'dns'],
+    });
+    expect(run('config validate --online').command).toEqual({
+      name: 'config',
+      action: 'validate',
+      online: true,
+    });
+    expect(() => run('spread check --exclude-pools web,,dns')).toThrow(
+      'spread check: --exclude-pools: expected pool ids separated by commas, got "web,,dns"',
+    );
+    expect(() => run('spread check dns')).toThrow('spread check: unexpected argument "dns"');
   });
 
   it('reads plan and manager set, and rejects a malformed change before anything is asked', () => {

@@ -58,13 +58,22 @@ describe('clusterView', () => {
     expect(view.nodes).toEqual([
       {
         name: 'srv-px1',
+        zone: null,
         status: 'offline',
         cpuPercent: null,
         memPercent: null,
         diskPercent: null,
         containers: 0,
       },
-      { name: 'srv-px2', status: 'online', cpuPercent: 1.3, memPercent: 25, diskPercent: 10, containers: 3 },
+      {
+        name: 'srv-px2',
+        zone: null,
+        status: 'online',
+        cpuPercent: 1.3,
+        memPercent: 25,
+        diskPercent: 10,
+        containers: 3,
+      },
     ]);
     expect(view.containers.map((c) => [c.vmid, c.managed])).toEqual([
       [100, false],
@@ -77,6 +86,14 @@ describe('clusterView', () => {
       diskPercent: 25,
       lock: 'migrate',
     });
+  });
+
+  it('gives each node its configured zone, and none to a node in no zone', () => {
+    const view = clusterView(resources, scope, { dc1: ['srv-px2'] });
+    expect(view.nodes.map((n) => [n.name, n.zone])).toEqual([
+      ['srv-px1', null],
+      ['srv-px2', 'dc1'],
+    ]);
   });
 });
 

@@ -21,6 +21,13 @@ const labDefaults = {
   migrateChoice: 'best-fit',
   dropMode: 'destroy',
 } satisfies Config['lab'];
+const spreadDefaults = {
+  enabled: false,
+  automation: 'recommend',
+  priority: 70,
+  excludePools: [],
+  tagPrefix: 'spread-',
+} satisfies Config['spread'];
 const autoscaleDefaults = {
   enabled: false,
   automation: 'auto',
@@ -72,6 +79,8 @@ describe('defaults', () => {
       lab: labDefaults,
       autoscale: autoscaleDefaults,
       affinity: affinityDefaults,
+      spread: spreadDefaults,
+      zones: {},
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -128,6 +137,7 @@ describe('defaults', () => {
       lab: labDefaults,
       autoscale: autoscaleDefaults,
       affinity: affinityDefaults,
+      spread: spreadDefaults,
     });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },

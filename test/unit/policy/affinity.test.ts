@@ -259,6 +259,7 @@ describe('the affinity rule', () => {
       now: NOW,
       loads: [],
       actionable: containers.filter((c) => c.vmid >= 1400),
+      inFlight: [],
       random: () => 0,
     };
     return affinityRule.evaluate(view, affinityRule.config.parse({}), null);
