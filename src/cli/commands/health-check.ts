@@ -266,6 +266,8 @@ const sagaPrivileges: Record<string, ReadonlyArray<Pick<Need, 'privilege' | 'on'
 function sagasOfRule(rule: string, config: Config): string[] {
   if (rule === 'lab') return ['migrate', `drop-${config.lab.dropMode}`];
   if (rule === 'autoscale') return ['scale'];
+  // The affinity rule has nothing to repair without rules, so it needs no privilege then.
+  if (rule === 'affinity' && config.affinity.rules.length === 0) return [];
   return ['migrate'];
 }
 
