@@ -20,3 +20,4 @@ export * from './rule';
 export * from './projected-cluster';
 export * from './step';
 export * from './rule-config';
+export * from './metrics';

@@ -35,6 +35,8 @@ export interface RuleView {
   readonly loads: readonly NodeLoad[];
   /** The only containers a rule may act on now, sorted by vmid. */
   readonly actionable: readonly ContainerState[];
+  /** The operations in flight (started by the manager and not finished), as the projection counts them. */
+  readonly inFlight: readonly Action[];
   /** A uniform draw in [0, 1) from the round's seeded PRNG. */
   random(): number;
 }

@@ -141,6 +141,7 @@ export function step(input: RoundInput): RoundResult {
       now,
       loads: nodeLoadsOf(cluster),
       actionable,
+      inFlight: running.map((d) => d.action),
       random: () => random.next(),
     };
     const proposals = ask(input, view, ruleStates, notes);

@@ -40,6 +40,7 @@ export async function autoscaleStatusCommand(ctx: Context): Promise<number> {
       now,
       loads: nodeLoadsOf(cluster),
       actionable: roundActionable(snapshot, state.settings, cluster, state.core.cooldownUntil, now),
+      inFlight: running.map((d) => d.action),
       random: () => 0,
     };
     const ruleState =

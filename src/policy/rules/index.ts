@@ -23,3 +23,13 @@ export {
 } from './autoscale';
 export { autoscaleConfigSchema, type AutoscaleConfig, type AutoscaleOverride } from './autoscale-config';
 export { emptyAutoscaleState, withSamples, type AutoscaleState, type WindowEntry } from './autoscale-window';
+export {
+  balanceRule,
+  planBalance,
+  balanceConfigSchema,
+  emptyBalanceState,
+  type BalanceConfig,
+  type BalanceMove,
+  type BalancePlan,
+  type BalanceState,
+} from './balance';

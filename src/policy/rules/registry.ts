@@ -3,11 +3,13 @@
 
 import type { AnyRule } from '../rule';
 import { autoscaleRule } from './autoscale';
+import { balanceRule } from './balance';
 import { labRule } from './lab';
 
 export const ruleRegistry = {
   lab: labRule,
   autoscale: autoscaleRule,
+  balance: balanceRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

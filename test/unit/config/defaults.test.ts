@@ -43,6 +43,18 @@ const autoscaleDefaults = {
   hostMaxMemoryPercent: 95,
   emergencyHostMemoryPercent: 98,
 } satisfies Config['autoscale'];
+const balanceDefaults = {
+  enabled: false,
+  automation: 'auto',
+  priority: 60,
+  weights: { cpu: 1, memory: 1, disk: 0 },
+  threshold: 0.3,
+  target: 0.15,
+  holdRounds: 3,
+  margin: 0.005,
+  cooldownSeconds: 3600,
+  maxMovesPerRound: 8,
+} satisfies Config['balance'];
 
 const examplePath = new URL('../../../pve-autopilot.example.yaml', import.meta.url);
 
@@ -64,6 +76,7 @@ describe('defaults', () => {
       },
       lab: labDefaults,
       autoscale: autoscaleDefaults,
+      balance: balanceDefaults,
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -110,7 +123,7 @@ describe('defaults', () => {
       cooldownMs: 60_000,
       drainedNodes: [],
     });
-    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults });
+    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults, balance: balanceDefaults });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',

@@ -87,6 +87,7 @@ export function viewOf(snapshot: ClusterSnapshot, now: number, s: CoreSettings =
     actionable: snapshot.containers
       .filter((c) => isManaged(c, s.scope) && cluster.nodes.get(c.node)?.online)
       .sort((a, b) => a.vmid - b.vmid),
+    inFlight: [],
     random: () => 0,
   };
 }
