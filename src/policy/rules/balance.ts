@@ -220,9 +220,10 @@ function planMoves(
           (target.load + dt) ** 2;
         const cv = cvOf(s2, q2);
         if (current - cv < config.margin) continue;
-        // Never the new hottest node: it must stay under the hottest of the others after the move.
+        // Never the new hottest node: it must stay under the hottest of the others after the move,
+        // and under where its source was (a move does not just swap the two).
         const othersMax = Math.max(source.load + ds, maxExcept(top, source.name, target.name));
-        if (target.load + dt >= othersMax) continue;
+        if (target.load + dt >= othersMax || target.load + dt >= source.load) continue;
         if (best === null || cv < best.cv - 1e-12) best = { ct, source, target, cv, ds, dt };
       }
     }
