@@ -26,6 +26,7 @@ export type Command =
   | { name: 'manager'; action: 'set-thresholds'; change: Record<string, number> }
   | { name: 'manager'; action: 'set-automation'; level: AutomationLevel; rule?: string }
   | { name: 'plan' }
+  | { name: 'suggest' }
   | { name: 'autoscale'; action: 'status' }
   | { name: 'config'; action: 'validate' }
   | { name: 'cancel'; target: { vmid: number } | { workflowId: string } };
@@ -249,6 +250,8 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
       return managerSet(rest, str('rule'));
     case 'plan':
       return { name: 'plan' };
+    case 'suggest':
+      return { name: 'suggest' };
     case 'autoscale status':
       return { name: 'autoscale', action: 'status' };
     case 'config validate':

@@ -11,6 +11,7 @@ import { generatorCommand } from './commands/generator';
 import { managerCommand } from './commands/manager';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
+import { suggestCommand } from './commands/suggest';
 import { statusCommand } from './commands/status';
 import { createContext, isTemporalUnavailable, type Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -48,6 +49,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return configValidateCommand(ctx);
     case 'plan':
       return planCommand(ctx);
+    case 'suggest':
+      return suggestCommand(ctx);
     case 'cancel':
       return cancelCommand(ctx, command);
     case 'autoscale':
