@@ -134,9 +134,14 @@ interface Figures {
   hottestMemPercent: number;
 }
 
-function figuresOf(s: ClusterSnapshot): Figures {
+/**
+ * The figures of an observation. A restart migration stops its container, whose memory is then on
+ * neither node: `landing` (bytes by target node, of the moves under way with a stopped container)
+ * puts it where it is going, so a move in flight does not flatter the CV.
+ */
+function figuresOf(s: ClusterSnapshot, landing: ReadonlyMap<string, number> = new Map()): Figures {
   const nodes = s.nodes.filter((n) => n.status === 'online' && n.maxmem > 0);
-  const mem = nodes.map((n) => n.mem / n.maxmem);
+  const mem = nodes.map((n) => (n.mem + (landing.get(n.name) ?? 0)) / n.maxmem);
   const load = nodes.map((n) => (n.cpu + n.mem / n.maxmem) / 2);
   return {
     cvUsed: coefficientOfVariation(mem),
@@ -263,7 +268,14 @@ try {
     if (snapshot) for (const c of snapshot.containers) memOf.set(c.vmid, c.mem);
     const done = [...moves.values()].filter((m) => m.status === 'succeeded').length;
     if (snapshot) {
-      last = figuresOf(snapshot);
+      const stopped = new Set(snapshot.containers.filter((c) => c.status !== 'running').map((c) => c.vmid));
+      const landing = new Map<string, number>();
+      for (const d of state.core.decisions) {
+        if (d.action.kind !== 'migrate' || d.status !== 'running' || !stopped.has(d.action.vmid)) continue;
+        const bytes = moves.get(d.id)?.memBytes ?? 0;
+        landing.set(d.action.to, (landing.get(d.action.to) ?? 0) + bytes);
+      }
+      last = figuresOf(snapshot, landing);
       for (const mark of MARKS)
         if (movesToCv[mark] === null && last.cvUsed <= Number(mark)) movesToCv[mark] = done;
     }

@@ -5,8 +5,12 @@
 
 import type { Action } from '../../domain';
 
-/** vmid (JSON key) → [epoch s of the move, source, target, 1 once seen under way or done]. */
-export type MoveRecord = [number, string, string, 0 | 1];
+/**
+ * vmid (JSON key) → [epoch s of the move, source, target, 1 once seen under way or done, MiB in
+ * use when proposed]. The size counts the move while it is under way: a restart migration stops
+ * the container, and the observation then shows its memory on neither node.
+ */
+export type MoveRecord = [number, string, string, 0 | 1, number];
 
 export interface BalanceState {
   /** Per node: the last CPU samples, tenths of a percent of its cores, oldest first. */
@@ -57,11 +61,11 @@ export function liveMoves(
   for (const a of inFlight) if (a.kind === 'migrate') flying.add(a.vmid);
   const out: Record<string, MoveRecord> = {};
   for (const [key, rec] of Object.entries(moved)) {
-    const [at, from, to, seen] = rec;
+    const [at, from, to, seen, mib] = rec;
     if (at + cooldownSeconds <= nowSeconds) continue;
     const vmid = Number(key);
     const confirmed = seen === 1 || flying.has(vmid) || where(vmid) === to;
-    if (confirmed) out[key] = [at, from, to, 1];
+    if (confirmed) out[key] = [at, from, to, 1, mib ?? 0];
   }
   return out;
 }

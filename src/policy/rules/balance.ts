@@ -62,6 +62,8 @@ interface Place {
   load: number;
 }
 
+const MiB = 1024 * 1024;
+
 export const balanceRule: Rule<BalanceConfig, BalanceState> = {
   name: 'balance',
   config: balanceConfigSchema,
@@ -95,7 +97,7 @@ export const balanceRule: Rule<BalanceConfig, BalanceState> = {
     notes.push(...plan.notes);
     const records: Record<string, MoveRecord> = {};
     const proposals: Proposal[] = plan.moves.map((m) => {
-      records[String(m.vmid)] = [nowS, m.from, m.to, 0];
+      records[String(m.vmid)] = [nowS, m.from, m.to, 0, Math.round(m.memBytes / MiB)];
       const action: Action = { kind: 'migrate', vmid: m.vmid, from: m.from, to: m.to, reason: m.reason };
       return { action };
     });
@@ -182,6 +184,7 @@ function planMoves(
       stopReason = 'the manager’s budget has no free slot';
       break;
     }
+    let budgetBlocked = false;
     const top = topLoads(list);
     // Coldest first: the scan of a container's targets stops at the first not cooler than its node.
     const coldest = [...list].sort((a, b) => a.load - b.load);
@@ -196,7 +199,10 @@ function planMoves(
     for (const ct of candidates) {
       if (taken.has(ct.vmid)) continue;
       const source = byName.get(ct.node) as Place;
-      if (opts.budgets && slotsFull(projection, source.name)) continue;
+      if (opts.budgets && slotsFull(projection, source.name)) {
+        budgetBlocked = true;
+        continue;
+      }
       const cores = ct.cpu * ct.maxcpu;
       const ds = -deltaOf(source, ct.mem, cores);
       const forbidden = recentPairs.get(source.name);
@@ -205,7 +211,10 @@ function planMoves(
         // Load only goes downhill: a move to a node as hot as its own evens nothing out.
         if (target.load >= source.load) break;
         if (forbidden?.has(target.name) || refusedHere?.has(target.name)) continue;
-        if (opts.budgets && slotsFull(projection, target.name)) continue;
+        if (opts.budgets && slotsFull(projection, target.name)) {
+          budgetBlocked = true;
+          continue;
+        }
         // The core's admission, cheaply first (memory with the whole limit, CPU); asked for real below.
         const pn = projection.nodes.get(target.name);
         if (!pn || pn.usedBytes + ct.maxmem > view.settings.admissionShare * pn.maxmem) continue;
@@ -226,6 +235,10 @@ function planMoves(
         if (target.load + dt >= othersMax || target.load + dt >= source.load) continue;
         if (best === null || cv < best.cv - 1e-12) best = { ct, source, target, cv, ds, dt };
       }
+    }
+    if (best === null && budgetBlocked) {
+      stopReason = 'the nodes it would move between have no free migration slot (manager.maxPerNode)';
+      break;
     }
     if (best === null) {
       stopReason = `no move cuts it by the margin (${fmt(config.margin)}) without making its target the hottest node or breaking admission`;
@@ -317,17 +330,25 @@ function placesOf(
   for (const a of view.inFlight) {
     if (a.kind !== 'migrate') continue;
     const ct = containers.get(a.vmid);
-    if (!ct || ct.node !== a.from || ct.status !== 'running') continue;
-    const cores = ct.cpu * ct.maxcpu;
+    if (!ct) continue;
     const from = byName.get(a.from);
     const to = byName.get(a.to);
-    if (from) {
-      from.memBytes -= ct.mem;
-      from.cpuCores -= cores;
-    }
-    if (to) {
-      to.memBytes += ct.mem;
-      to.cpuCores += cores;
+    if (ct.status === 'running') {
+      // Still running on its source (the move has not begun), or already running on the target.
+      if (ct.node !== a.from) continue;
+      const cores = ct.cpu * ct.maxcpu;
+      if (from) {
+        from.memBytes -= ct.mem;
+        from.cpuCores -= cores;
+      }
+      if (to) {
+        to.memBytes += ct.mem;
+        to.cpuCores += cores;
+      }
+    } else if (to) {
+      // Stopped for the move: its memory is on neither node until it starts on the target.
+      const mib = state.moved[String(a.vmid)]?.[4] ?? 0;
+      to.memBytes += mib * MiB;
     }
   }
   const W = config.weights.cpu + config.weights.memory + config.weights.disk;
