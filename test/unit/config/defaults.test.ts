@@ -123,7 +123,11 @@ describe('defaults', () => {
       cooldownMs: 60_000,
       drainedNodes: [],
     });
-    expect(ruleConfigsOf(config)).toEqual({ lab: labDefaults, autoscale: autoscaleDefaults, balance: balanceDefaults });
+    expect(ruleConfigsOf(config)).toEqual({
+      lab: labDefaults,
+      autoscale: autoscaleDefaults,
+      balance: balanceDefaults,
+    });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
       capacityBasis: 'allocated',
