@@ -276,8 +276,12 @@ try {
         landing.set(d.action.to, (landing.get(d.action.to) ?? 0) + bytes);
       }
       last = figuresOf(snapshot, landing);
+      // Counted as moves started (finished or in flight): the CV already shows some of those in flight.
+      const started =
+        done +
+        state.core.decisions.filter((d) => d.action.kind === 'migrate' && d.status === 'running').length;
       for (const mark of MARKS)
-        if (movesToCv[mark] === null && last.cvUsed <= Number(mark)) movesToCv[mark] = done;
+        if (movesToCv[mark] === null && last.cvUsed <= Number(mark)) movesToCv[mark] = started;
     }
     const running = state.core.decisions.some((d) => d.status === 'running');
     const target = (config.balance as { target: number }).target;
@@ -294,13 +298,24 @@ try {
   const totalRequests = await requests();
   const cyclesRun = state?.cycle ?? 0;
 
-  // Idle cycles: nothing to do; every request the manager makes in them is the observation.
-  const idleFrom = await requests();
-  const idleCycle0 = (await handle.query(managerStatusQuery)).cycle;
+  // Idle cycles: nothing in flight and nothing started; every request in them is the observation.
+  // The load drifts, so the rule may start a move meanwhile: the window then starts again.
+  let idleFrom = await requests();
+  let idleCycle0 = (await handle.query(managerStatusQuery)).cycle;
   let idleCycle1 = idleCycle0;
-  while (idleCycle1 < idleCycle0 + IDLE_CYCLES) {
+  const known = new Set(moves.keys());
+  for (let waited = 0; idleCycle1 < idleCycle0 + IDLE_CYCLES && waited < 100 * IDLE_CYCLES; waited++) {
     await sleep(250);
-    idleCycle1 = (await handle.query(managerStatusQuery)).cycle;
+    const now = await handle.query(managerStatusQuery);
+    idleCycle1 = now.cycle;
+    const busy = now.core.decisions.some(
+      (d) => d.status === 'running' || (d.action.kind === 'migrate' && !known.has(d.id)),
+    );
+    if (busy) {
+      for (const d of now.core.decisions) known.add(d.id);
+      idleFrom = await requests();
+      idleCycle0 = idleCycle1;
+    }
   }
   const idleRequests = (await requests()) - idleFrom;
 
