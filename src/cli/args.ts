@@ -27,6 +27,7 @@ export type Command =
   | { name: 'manager'; action: 'set-automation'; level: AutomationLevel; rule?: string }
   | { name: 'plan' }
   | { name: 'alerts' }
+  | { name: 'suggest' }
   | { name: 'autoscale'; action: 'status' }
   | { name: 'config'; action: 'validate'; online: boolean }
   | { name: 'spread'; action: 'check'; excludePools: string[] }
@@ -267,6 +268,8 @@ function buildCommand(name: string, rest: readonly string[], v: Values): Command
       return { name: 'plan' };
     case 'alerts':
       return { name: 'alerts' };
+    case 'suggest':
+      return { name: 'suggest' };
     case 'autoscale status':
       return { name: 'autoscale', action: 'status' };
     case 'config validate':

@@ -16,6 +16,7 @@ import { nodeCommand } from './commands/node';
 import { sagaCommand } from './commands/saga';
 import { planCommand } from './commands/plan';
 import { spreadCheckCommand } from './commands/spread';
+import { suggestCommand } from './commands/suggest';
 import { statusCommand } from './commands/status';
 import { createContext, isTemporalUnavailable, type Context } from './context';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -58,6 +59,8 @@ function dispatch(ctx: Context, command: Command): Promise<number> | number {
       return spreadCheckCommand(ctx, command);
     case 'plan':
       return planCommand(ctx);
+    case 'suggest':
+      return suggestCommand(ctx);
     case 'cancel':
       return cancelCommand(ctx, command);
     case 'autoscale':

@@ -193,6 +193,18 @@ export const commandSpecs: readonly CommandSpec[] = [
     ],
   },
   {
+    name: 'suggest',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary:
+      'the balance rule’s moves as suggestions: source, target, size, imbalance before/after, target memory',
+    options: {},
+    notes: [
+      'One observation, the balance section of the config (or the running manager’s), its cooldowns and',
+      'moves in flight when it can ask it; hold rounds are left out. Starts nothing.',
+    ],
+  },
+  {
     name: 'autoscale status',
     args: '',
     positionals: { min: 0, max: 0 },

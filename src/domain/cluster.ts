@@ -41,6 +41,9 @@ export interface ContainerState {
   /** PVE lock name (migrate, backup, snapshot, ...) when the container is locked. */
   lock?: string;
   template: boolean;
+  /** Network byte counters since the container started, when the observation carries them. */
+  netin?: number;
+  netout?: number;
 }
 
 /** One observation of the cluster, taken from a single GET /cluster/resources. */

@@ -23,3 +23,4 @@ export * from './rule-config';
 export * from './affinity';
 export * from './evacuation';
 export * from './spread';
+export * from './metrics';

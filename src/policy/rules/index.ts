@@ -25,3 +25,13 @@ export { autoscaleConfigSchema, type AutoscaleConfig, type AutoscaleOverride } f
 export { emptyAutoscaleState, withSamples, type AutoscaleState, type WindowEntry } from './autoscale-window';
 export { affinityRule, affinityConfigSchema, AFFINITY_PRIORITY, type AffinityConfig } from './affinity';
 export { spreadRule, spreadConfigSchema, type SpreadConfig } from './spread';
+export {
+  balanceRule,
+  planBalance,
+  balanceConfigSchema,
+  emptyBalanceState,
+  type BalanceConfig,
+  type BalanceMove,
+  type BalancePlan,
+  type BalanceState,
+} from './balance';

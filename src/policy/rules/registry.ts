@@ -4,6 +4,7 @@
 import type { AnyRule } from '../rule';
 import { affinityRule } from './affinity';
 import { autoscaleRule } from './autoscale';
+import { balanceRule } from './balance';
 import { labRule } from './lab';
 import { spreadRule } from './spread';
 
@@ -12,6 +13,7 @@ export const ruleRegistry = {
   autoscale: autoscaleRule,
   affinity: affinityRule,
   spread: spreadRule,
+  balance: balanceRule,
 } as const satisfies Record<string, AnyRule>;
 
 export type RuleName = keyof typeof ruleRegistry;

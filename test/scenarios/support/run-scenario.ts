@@ -82,7 +82,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioRun> {
 
 class Replay {
   private readonly lines: string[] = [];
-  private readonly settings: CoreSettings;
+  private settings: CoreSettings;
   private readonly rules: EnabledRule[];
   private readonly cycleSeconds: number;
   private readonly pve: PveClient;
@@ -289,6 +289,9 @@ class Replay {
       const state = e.offline !== undefined ? 'offline' : 'online';
       await this.sim.admin('POST', `/_sim/nodes/${node}/${state}`);
       this.line(`  ${at} event node ${node} ${state}`);
+    } else if (e.drain !== undefined) {
+      this.settings = { ...this.settings, drainedNodes: [...this.settings.drainedNodes, e.drain] };
+      this.line(`  ${at} event node ${e.drain} drained`);
     } else if (e.lock) {
       await this.sim.admin('POST', `/_sim/containers/${e.lock.vmid}/lock`, { lock: e.lock.lock });
       this.line(`  ${at} event CT ${e.lock.vmid} locked (${e.lock.lock})`);

@@ -73,6 +73,8 @@ const eventSchema = z
     remove: vmid.optional(),
     /** Decision ids, or ["all"]. */
     approve: z.array(z.string()).min(1).optional(),
+    /** A node the manager counts as drained from then on (no container goes to it). */
+    drain: z.string().optional(),
   })
   .refine((e) => (e.cycle === undefined) !== (e.second === undefined), {
     message: 'expected exactly one of cycle, second',

@@ -50,6 +50,18 @@ const autoscaleDefaults = {
   hostMaxMemoryPercent: 95,
   emergencyHostMemoryPercent: 98,
 } satisfies Config['autoscale'];
+const balanceDefaults = {
+  enabled: false,
+  automation: 'auto',
+  priority: 60,
+  weights: { cpu: 1, memory: 1, disk: 0 },
+  threshold: 0.3,
+  target: 0.15,
+  holdRounds: 3,
+  margin: 0.005,
+  cooldownSeconds: 3600,
+  maxMovesPerRound: 8,
+} satisfies Config['balance'];
 
 const affinityDefaults = {
   enabled: true,
@@ -81,6 +93,7 @@ describe('defaults', () => {
       affinity: affinityDefaults,
       spread: spreadDefaults,
       zones: {},
+      balance: balanceDefaults,
       generator: {
         limitPercent: 16,
         nodeWeights: { 'srv-px1': 66, 'srv-px2': 33 },
@@ -138,6 +151,7 @@ describe('defaults', () => {
       autoscale: autoscaleDefaults,
       affinity: affinityDefaults,
       spread: spreadDefaults,
+      balance: balanceDefaults,
     });
     expect(generatorPolicyOf(config)).toEqual({
       scope: { vmidMin: 1400, vmidMax: 1499 },
