@@ -9,12 +9,10 @@
 // pve-sim runs X simulated seconds per wall second; the manager's timers are Temporal's (wall
 // time), so its cycle and the cooldowns are set to their simulated length divided by X.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -25,6 +23,7 @@ import { coreSettingsOf, parseConfig, ruleConfigsOf } from '../src/config';
 import { coefficientOfVariation } from '../src/policy';
 import type { ClusterSnapshot } from '../src/domain';
 import { createWorker, workflowsPath } from '../worker/create-worker';
+import { runDrainBench } from './bench-drain';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import {
   clusterManagerWorkflowId,
@@ -47,19 +46,13 @@ const MARKS = ['0.279', '0.2', '0.15'] as const;
 
 const argv = process.argv.slice(2);
 if (argv.includes('--drain')) {
-  const file = join(import.meta.dirname, 'bench-drain.ts');
-  if (!existsSync(file)) {
-    process.stderr.write(
-      'bench:balance: --drain needs scripts/bench-drain.ts (the drain benchmark), which this checkout does not have\n',
-    );
-    process.exit(2);
+  try {
+    await runDrainBench(argv);
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`bench:balance --drain: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
   }
-  // By URL: the file is 12b's, and may be missing from a checkout that type-checks this one.
-  const mod = (await import(pathToFileURL(file).href)) as {
-    runDrainBench(argv: string[]): Promise<number | void>;
-  };
-  const code = await mod.runDrainBench(argv);
-  process.exit(typeof code === 'number' ? code : 0);
 }
 
 function options() {
