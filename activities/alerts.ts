@@ -13,6 +13,7 @@ import {
 import type { Notification } from '../src/alerts/evaluate';
 import type { AlertRule, SinkConfig } from '../src/alerts/schema';
 import type { ClusterSnapshot } from '../src/domain';
+import type { SpreadReport } from '../src/policy/spread';
 import type { PveClient } from '../src/proxmox';
 import { clusterManagerWorkflowId, managerStatusQuery } from '../workflows/messages';
 import { sendToSink } from './alert-sinks';
@@ -21,6 +22,8 @@ export interface AlertActivityDeps {
   pve: PveClient;
   /** The `alerts.sinks` section of this worker's config. */
   sinks: Readonly<Record<string, SinkConfig>>;
+  /** The spread plan of the cluster as this worker's config judges it (the pool-spread kind). */
+  spreadReports?: (snapshot: ClusterSnapshot) => SpreadReport[];
 }
 
 export interface AlertReadings {
@@ -61,6 +64,10 @@ export function createAlertActivities(deps: AlertActivityDeps) {
         managerObservedAt,
         alertsSince: input.since,
         attention,
+        spread:
+          snapshot !== null && input.rules.some((r) => r.kind === 'pool-spread')
+            ? (deps.spreadReports?.(snapshot) ?? [])
+            : [],
       };
       const readings: Record<string, Reading[]> = {};
       for (const rule of input.rules) {

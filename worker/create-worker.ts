@@ -7,7 +7,8 @@ import { createSelfCheckActivities } from '../activities/self-check';
 import { createProxmoxActivities } from '../activities/proxmox';
 import { createAlertActivities } from '../activities/alerts';
 import type { SinkConfig } from '../src/alerts/schema';
-import type { ManagedScope } from '../src/domain';
+import type { ClusterSnapshot, ManagedScope } from '../src/domain';
+import type { SpreadReport } from '../src/policy/spread';
 import type { OrchestratorMetrics } from '../src/metrics/orchestrator-metrics';
 import type { PveClient } from '../src/proxmox';
 import { metricsSinks, unreadMetricsSinks } from './metrics-sinks';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   vmidQuarantineMinutes: number;
   /** The config's alerts.sinks: where the alerts workflow's notifications go. */
   alertSinks?: Readonly<Record<string, SinkConfig>>;
+  /** The pool-spread alert's judge: the spread plan under this cluster's config. */
+  spreadReports?: (snapshot: ClusterSnapshot) => SpreadReport[];
   /** Where this Worker's counts go, labelled with its cluster; without it they are kept apart unseen. */
   metrics?: { registry: OrchestratorMetrics; cluster: string };
 }
@@ -50,7 +53,11 @@ export function createActivities(deps: ActivityDeps) {
           deps.metrics?.registry.observed(deps.metrics.cluster, apiRequests);
       },
     }),
-    ...createAlertActivities({ pve: deps.pve, sinks: deps.alertSinks ?? {} }),
+    ...createAlertActivities({
+      pve: deps.pve,
+      sinks: deps.alertSinks ?? {},
+      ...(deps.spreadReports ? { spreadReports: deps.spreadReports } : {}),
+    }),
   };
 }
 

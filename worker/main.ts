@@ -5,7 +5,14 @@
 // client and scope, over one connection and one workflow bundle.
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, Runtime, type Worker } from '@temporalio/worker';
-import { clusterConnectionOf, clustersOf, ConfigError, loadConfig, managedScopeOf } from '../src/config';
+import {
+  clusterConnectionOf,
+  clustersOf,
+  ConfigError,
+  loadConfig,
+  managedScopeOf,
+  spreadReportsOf,
+} from '../src/config';
 import { createPveClient, type PveClient } from '../src/proxmox';
 import { createLogger, PinoTemporalLogger } from './logger';
 import { connectWithDeadline } from './connect';
@@ -79,6 +86,7 @@ async function main(): Promise<void> {
         scope: managedScopeOf(cluster.config),
         vmidQuarantineMinutes: cluster.config.container.vmidQuarantineMinutes,
         alertSinks: config.alerts.sinks,
+        spreadReports: (snapshot) => spreadReportsOf(cluster.config, snapshot),
         metrics: { registry: metrics, cluster: cluster.name },
         workflowBundle,
       }),

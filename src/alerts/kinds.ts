@@ -2,6 +2,7 @@
 // node, a container, a pool, an operation). Pure; run by the readings activity, so history keeps
 // only the readings, not the cluster. A new kind is one entry in `alertKinds`.
 import type { ClusterSnapshot } from '../domain';
+import type { SpreadReport } from '../policy/spread';
 import type { AlertRule, AlertRuleKind } from './schema';
 
 export interface AttentionRun {
@@ -22,6 +23,8 @@ export interface AlertFacts {
   /** Epoch ms since which the alerts workflow runs: a manager never seen counts as stalled since. */
   alertsSince: number;
   attention: AttentionRun[];
+  /** The spread plan of every group, as `spread check` makes it; empty when no rule needs it. */
+  spread: SpreadReport[];
 }
 
 export interface Reading {
@@ -136,41 +139,20 @@ const sagaAttention: AlertKind = {
 };
 
 /**
- * The failure domain a node belongs to when a pool's spread is judged. Today every node is its own
- * domain; once zones exist (src/domain/zones.ts, src/policy/spread*.ts), this is the one seam to
- * point at the node's zone.
+ * "Badly spread" as `spread check` says it: a pool whose spread plan has moves (the pool could use
+ * more zones, or more nodes, than it does). The value is how many migrations the plan needs.
  */
-export type DomainOf = (node: string) => string;
-export const nodeAsDomain: DomainOf = (node) => node;
-
-/**
- * "Badly spread": a pool's running members sit on fewer domains than they could use, i.e.
- * min(members, online domains). The value is how many domains are missing.
- */
-export function poolSpreadReadings(
-  snapshot: ClusterSnapshot | null,
-  pool: string | undefined,
-  domainOf: DomainOf = nodeAsDomain,
-): Reading[] {
-  if (!snapshot) return [];
-  const online = new Set(snapshot.nodes.filter((n) => n.status === 'online').map((n) => domainOf(n.name)));
-  const members = new Map<string, string[]>();
-  for (const ct of snapshot.containers) {
-    if (ct.pool === undefined || ct.status !== 'running' || ct.template) continue;
-    if (pool !== undefined && ct.pool !== pool) continue;
-    members.set(ct.pool, [...(members.get(ct.pool) ?? []), domainOf(ct.node)]);
-  }
-  return [...members].map(([name, domains]) => {
-    const used = new Set(domains).size;
-    const could = Math.min(domains.length, online.size);
-    const missing = Math.max(0, could - used);
-    return {
-      subject: `pool/${name}`,
-      value: missing,
-      summary: `pool ${name}: ${domains.length} running members on ${used} of the ${could} domains they could use`,
-      labels: { pool: name },
-    };
-  });
+export function poolSpreadReadings(reports: readonly SpreadReport[], pool: string | undefined): Reading[] {
+  return reports
+    .filter((r) => r.kind === 'pool' && (pool === undefined || r.name === pool))
+    .map((r) => ({
+      subject: `pool/${r.name}`,
+      value: r.moves.length,
+      summary:
+        `pool ${r.name}: ${r.members} members on ${r.zonesUsed} zone(s) and ${r.nodesUsed} node(s); ` +
+        `${r.moves.length} migration(s) would spread it well`,
+      labels: { pool: r.name },
+    }));
 }
 
 const poolSpread: AlertKind = {
@@ -180,7 +162,7 @@ const poolSpread: AlertKind = {
     resolveBelow: 1,
     forSeconds: (rule as RuleOf<'pool-spread'>).forSeconds,
   }),
-  read: (rule, facts) => poolSpreadReadings(facts.snapshot, (rule as RuleOf<'pool-spread'>).pool),
+  read: (rule, facts) => poolSpreadReadings(facts.spread, (rule as RuleOf<'pool-spread'>).pool),
 };
 
 export const alertKinds: Record<AlertRuleKind, AlertKind> = {

@@ -21,6 +21,7 @@ export {
   generatorPolicyOf,
   managedScopeOf,
   ruleConfigsOf,
+  spreadReportsOf,
 } from './policies';
 export { redactConfig } from './redact';
 export {

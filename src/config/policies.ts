@@ -1,8 +1,18 @@
 // The config turned into the plain-JSON policies that workflows carry and src/policy decides with.
 
-import type { ContainerTemplate, ManagedScope } from '../domain';
 import {
+  isManaged,
+  zoneIndex,
+  type ClusterSnapshot,
+  type ContainerTemplate,
+  type ManagedScope,
+} from '../domain';
+import {
+  planSpread,
+  projectCluster,
   ruleNames,
+  spreadGroupsOf,
+  type SpreadReport,
   type AffinityRule,
   type ArrivalLaw,
   type CoreSettings,
@@ -95,4 +105,27 @@ export function arrivalLawOf(config: Config): ArrivalLaw {
     case 'exponential':
       return { law: 'exponential', meanSeconds: a.meanSeconds };
   }
+}
+
+/**
+ * The spread plan of every group as `spread check` and the pool-spread alert judge it: every
+ * managed, unlocked container on an online node is movable, nothing is in flight.
+ */
+export function spreadReportsOf(
+  config: Config,
+  snapshot: ClusterSnapshot,
+  excludePools: readonly string[] = config.spread.excludePools,
+): SpreadReport[] {
+  const settings = coreSettingsOf(config);
+  const cluster = projectCluster(snapshot, settings, []);
+  return planSpread({
+    snapshot,
+    cluster,
+    zones: zoneIndex(config.zones),
+    groups: spreadGroupsOf(snapshot.containers, { excludePools, tagPrefix: config.spread.tagPrefix }),
+    movable: (ct) =>
+      isManaged(ct, settings.scope) &&
+      (ct.lock === undefined || ct.lock === '') &&
+      cluster.nodes.get(ct.node)?.online === true,
+  });
 }

@@ -1,10 +1,10 @@
 // `pve-autopilot spread check`: the cron interface of the distributor it replaces. One observation,
 // the spread plan of every group, and one line per pool with members to migrate; exit 78
 // (EX_CONFIG in sysexits) when there is one, so cron mails the operator, and silence and 0 otherwise.
-import { ConfigError, coreSettingsOf } from '../../config';
-import { zoneIndex, zoneProblems, isManaged, type ClusterSnapshot } from '../../domain';
+import { ConfigError, spreadReportsOf } from '../../config';
+import { zoneProblems, type ClusterSnapshot } from '../../domain';
 import { toClusterSnapshot } from '../../proxmox';
-import { describeGroup, planSpread, projectCluster, spreadGroupsOf, type SpreadReport } from '../../policy';
+import { describeGroup } from '../../policy';
 import type { Command } from '../args';
 import { observe } from '../cluster';
 import type { Context } from '../context';
@@ -20,7 +20,7 @@ export async function spreadCheckCommand(ctx: Context, command: SpreadCheck): Pr
   const snapshot = toClusterSnapshot(await observe(ctx), Date.now());
   checkZones(ctx, snapshot);
   const excludePools = [...new Set([...ctx.config.spread.excludePools, ...command.excludePools])];
-  const reports = spreadReports(ctx, snapshot, excludePools);
+  const reports = spreadReportsOf(ctx.config, snapshot, excludePools);
   const bad = reports.filter((r) => !r.wellSpread);
   const code = bad.length > 0 ? EXIT_MEMBERS_TO_MIGRATE : ExitCode.ok;
   if (ctx.global.json) {
@@ -45,24 +45,4 @@ export function checkZones(ctx: Context, snapshot: ClusterSnapshot): void {
     snapshot.nodes.map((n) => n.name),
   );
   if (errors.length > 0) throw new ConfigError(errors);
-}
-
-/** The plan as the spread rule makes it, with every managed, unlocked container on an online node movable. */
-export function spreadReports(
-  ctx: Context,
-  snapshot: ClusterSnapshot,
-  excludePools: readonly string[],
-): SpreadReport[] {
-  const settings = coreSettingsOf(ctx.config);
-  const cluster = projectCluster(snapshot, settings, []);
-  return planSpread({
-    snapshot,
-    cluster,
-    zones: zoneIndex(ctx.config.zones),
-    groups: spreadGroupsOf(snapshot.containers, { excludePools, tagPrefix: ctx.config.spread.tagPrefix }),
-    movable: (ct) =>
-      isManaged(ct, settings.scope) &&
-      (ct.lock === undefined || ct.lock === '') &&
-      cluster.nodes.get(ct.node)?.online === true,
-  });
 }

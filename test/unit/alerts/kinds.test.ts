@@ -1,6 +1,7 @@
 // What each alert kind reads from one observation: only the subjects at or above the resolve value.
 import { describe, expect, it } from 'vitest';
-import { poolSpreadReadings, readingsOf, type AlertFacts } from '../../../src/alerts/kinds';
+import { readingsOf, type AlertFacts } from '../../../src/alerts/kinds';
+import { parseConfig, spreadReportsOf } from '../../../src/config';
 import { ruleSchema } from '../../../src/alerts/schema';
 import type { ClusterSnapshot, ContainerState, NodeState } from '../../../src/domain';
 
@@ -42,6 +43,7 @@ const facts = (over: Partial<AlertFacts> = {}): AlertFacts => ({
   managerObservedAt: null,
   alertsSince: 0,
   attention: [],
+  spread: [],
   ...over,
 });
 const rule = (r: Record<string, unknown>) => ruleSchema.parse({ name: 'r', ...r });
@@ -82,12 +84,16 @@ describe('alert kinds', () => {
     expect(out.map((x) => x.subject)).toEqual(['ct-pve-1400/r1']);
   });
 
-  it('pool-spread counts the domains a pool could use but does not', () => {
-    expect(poolSpreadReadings(snapshot, undefined).map((r) => [r.subject, r.value])).toEqual([
-      ['pool/web', 1],
-      ['pool/db', 0],
-    ]);
-    // The zone seam: with a and b in one zone there is nothing more to use.
-    expect(poolSpreadReadings(snapshot, 'web', () => 'zone-1').map((r) => r.value)).toEqual([0]);
+  it('pool-spread reads the spread plan: one reading per pool, valued by its moves', () => {
+    const config = parseConfig('zones:\n  z1: [a]\n  z2: [b, c]\n', {});
+    const online: ClusterSnapshot = {
+      ...snapshot,
+      nodes: snapshot.nodes.map((n) => ({ ...n, status: 'online' })),
+    };
+    const spread = spreadReportsOf(config, online);
+    const out = readingsOf(rule({ kind: 'pool-spread' }), facts({ snapshot: online, spread }));
+    // web: both members on a (zone z1) while z2 has room; db has one member, so no group to spread.
+    expect(out.map((r) => [r.subject, r.value])).toEqual([['pool/web', 1]]);
+    expect(readingsOf(rule({ kind: 'pool-spread', pool: 'db' }), facts({ spread }))).toEqual([]);
   });
 });
