@@ -4,7 +4,7 @@
 // others get their managed vmid range, their zones, every node weighted alike, and a generation
 // limit (and lab thresholds) above the load the scenario starts with.
 import { stringify } from 'yaml';
-import { configSchema, defaultConfig } from '../../src/config';
+import { defaultConfig } from '../../src/config';
 import type { ScenarioSpec } from '../../simulator/index';
 
 const MiB_PER_GiB = 1024;
@@ -66,11 +66,6 @@ export function stackSettingsFor(spec: ScenarioSpec): StackSettings {
   };
 }
 
-/** Whether this build's config has a `zones:` section (it is being added alongside). */
-export function configHasZones(): boolean {
-  return 'zones' in configSchema.shape;
-}
-
 export const STACK_CONFIG_MARK = '# Written by `npm start` for its embedded pve-sim and Temporal dev server.';
 
 /** Where the stack's CLI and worker find Temporal and pve-sim. */
@@ -105,22 +100,14 @@ export function stackConfigText(c: StackConnection, spec: ScenarioSpec): string 
   ].join('\n');
 }
 
-/**
- * The scenario's settings as YAML lines. The zones are written when the config knows the section;
- * else they are left in a comment, so the file still parses.
- */
+/** The scenario's settings as YAML lines. */
 function scenarioLines(spec: ScenarioSpec): string[] {
   const { zones, ...rest } = stackSettingsFor(spec);
   const lines = [`# Fitted to the pve-sim scenario ${spec.name}.`, ...stringify(rest).trimEnd().split('\n')];
   if (zones === undefined) return lines;
-  const text = [
-    'zones:',
-    ...Object.entries(zones).map(([zone, nodes]) => `  ${zone}: [${nodes.join(', ')}]`),
-  ];
-  if (configHasZones()) return [...lines, ...text];
   return [
     ...lines,
-    '# This build has no zones section yet; the scenario has these zones:',
-    ...text.map((l) => `# ${l}`),
+    'zones:',
+    ...Object.entries(zones).map(([zone, nodes]) => `  ${zone}: [${nodes.join(', ')}]`),
   ];
 }

@@ -8,7 +8,7 @@ import { isManaged } from '../../src/domain';
 import { emptyCore, planProvision, ruleRegistry, step, type EnabledRule } from '../../src/policy';
 import { toClusterSnapshot } from '../../src/proxmox';
 import { loadScenario } from '../../simulator/index';
-import { configHasZones, stackConfigText, stackSettingsFor } from '../../scripts/lib/stack-config';
+import { stackConfigText, stackSettingsFor } from '../../scripts/lib/stack-config';
 import { startTestSim } from '../support/sim';
 
 const SCENARIOS = ['lab-2node', 'lab-2node-autoscale', 'zones-6node', 'fleet-large'];
@@ -64,8 +64,7 @@ describe('the config npm start writes for a pve-sim scenario', () => {
         });
         expect(round.commands.filter((c) => c.action.kind === 'drop')).toEqual([]);
 
-        if (configHasZones())
-          expect((config as Record<string, unknown>).zones).toEqual(stackSettingsFor(spec).zones);
+        expect(config.zones).toEqual(stackSettingsFor(spec).zones ?? {});
       } finally {
         await test.stop();
       }
