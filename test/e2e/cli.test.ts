@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ctView, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { PveOperation, PveVmid } from '../../workflows/search-attributes';
+import { ruleNames } from '../../src/policy/rules/registry';
 import { cliWorld, REPO, type CliWorld } from './support/cli';
 
 let s: SagaEnv;
@@ -454,7 +455,7 @@ describe('pve-autopilot manager', () => {
     expect(ruleLevel).toMatchObject({ code: 0, stdout: 'Automation of rule lab now: off\n' });
     const unknownRule = await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'balanse']);
     expect(unknownRule.code).toBe(3);
-    expect(unknownRule.stderr).toContain('rule: expected one of lab, autoscale, affinity, got "balanse"');
+    expect(unknownRule.stderr).toContain(`rule: expected one of ${ruleNames.join(', ')}, got "balanse"`);
     const badLevel = await w.cli(['manager', 'set', 'automation', 'sometimes']);
     expect(badLevel.code).toBe(2);
     await w.cli(['manager', 'set', 'automation', 'auto', '--rule', 'lab']);
