@@ -122,6 +122,18 @@ describe('npm start, then the README first commands', () => {
     expect(doc.nodes.map((n) => n.name)).toEqual(['srv-px1', 'srv-px2']);
   });
 
+  it("the README's metrics line shows the nodes' memory (on this stack's metrics port)", async () => {
+    const line = "curl -s localhost:9464/metrics | grep '^pve_autopilot_node_memory'";
+    // The gauges come from the running manager's last observation, so the first cycle must be done.
+    const run = await until('node memory metrics', 60_000, async () => {
+      const r = await sh(line.replace('9464', String(ports.metrics)));
+      return r.code === 0 ? r : undefined;
+    });
+    expect(run.stdout).toMatch(
+      /^pve_autopilot_node_memory_used_bytes\{cluster="pve",node="srv-px1",zone="srv-px1"\} \d+$/m,
+    );
+  });
+
   it('npx pve-autopilot status shows the cluster at once', async () => {
     const run = await sh('npx pve-autopilot status');
     expect(run.code, run.stderr).toBe(0);

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { cliWorld, type CliWorld } from './support/cli';
+import { readmeArgs } from '../support/readme-args';
 
 let s: SagaEnv;
 let w: CliWorld;
@@ -24,7 +25,7 @@ describe('pve-autopilot node', { timeout: 240_000 }, () => {
   });
 
   it('drains srv-px1 with --wait, shows it in status and node status, refuses a second drain, undrains', async () => {
-    const drain = await w.cli(['node', 'drain', 'srv-px1', '--parallel', '2', '--wait']);
+    const drain = await w.cli(readmeArgs('pve-autopilot node drain srv-px1 --parallel 2 --wait'));
     expect(drain.code).toBe(0);
     expect(drain.stdout).toContain(
       'Started: drain of srv-px1, 2 migration(s) at a time: 2 managed container(s) to move',
@@ -52,7 +53,7 @@ describe('pve-autopilot node', { timeout: 240_000 }, () => {
       ['srv-px1', 'drained'],
       ['srv-px2', null],
     ]);
-    const nodes = await w.cli(['node', 'status']);
+    const nodes = await w.cli(readmeArgs('pve-autopilot node status'));
     expect(nodes.stdout).toMatch(/\nsrv-px1 +drained +2 +0 +0 +2 +.* +100\n/);
 
     // The last open node cannot be drained too: nothing could take its containers.
@@ -62,7 +63,7 @@ describe('pve-autopilot node', { timeout: 240_000 }, () => {
       'no other online node that is not drained could take the containers of srv-px2',
     );
 
-    const undrain = await w.cli(['node', 'undrain', 'srv-px1']);
+    const undrain = await w.cli(readmeArgs('pve-autopilot node undrain srv-px1'));
     expect(undrain.code).toBe(0);
     expect(undrain.stdout).toContain('Undrained: srv-px1 takes containers again');
     const twice = await w.cli(['node', 'undrain', 'srv-px1']);

@@ -21,6 +21,16 @@ const runElsewhere: Record<string, string> = {
   'npm run -s cli -- status --json': 'test/e2e/dev-stack.test.ts',
   'npx pve-autopilot health-check --format json': 'test/e2e/dev-stack.test.ts',
   'npm test': '.ci/run',
+  "curl -s localhost:9464/metrics | grep '^pve_autopilot_node_memory'": 'test/e2e/dev-stack.test.ts',
+  'promtool check rules deploy/prometheus/alerts.yml': 'test/unit/metrics/metrics.test.ts',
+  'promtool test rules test/fixtures/prometheus/alerts-test.yml': 'test/unit/metrics/metrics.test.ts',
+  'pve-autopilot node drain srv-px1 --parallel 2 --wait': 'test/e2e/node-drain-cli.test.ts',
+  'pve-autopilot node status': 'test/e2e/node-drain-cli.test.ts',
+  'pve-autopilot node undrain srv-px1': 'test/e2e/node-drain-cli.test.ts',
+  'npx pve-autopilot alerts': 'test/integration/alerts/kill.test.ts',
+  'npx pve-autopilot alerts --json': 'test/integration/alerts/kill.test.ts',
+  'pve-autopilot spread check': 'test/e2e/spread-check.test.ts',
+  'pve-autopilot spread check --exclude-pools web': 'test/e2e/spread-check.test.ts',
 };
 
 /**
@@ -48,6 +58,7 @@ const notRunByTests: Record<string, string> = {
   'PVE_AUTOPILOT_CONFIG=$PWD/autoscale-demo.yaml npm start -- --sim-scenario lab-2node-autoscale':
     'the autoscale demo: a long-running npm start',
   'npx pve-autopilot --config autoscale-demo.yaml autoscale status': 'the autoscale demo',
+  'npx vitest run test/unit/metrics': 'runs a part of npm test alone',
 };
 
 /** The README lines this file runs (in README order, in the describe below). */

@@ -15,6 +15,7 @@ import {
 import { startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 import { cliWorld, type CliWorld } from './support/cli';
+import { readmeArgs } from '../support/readme-args';
 
 const ZONES = [
   'zones:',
@@ -54,7 +55,7 @@ afterAll(async () => {
 
 describe('spread check on zones-6node', () => {
   it('exits 78 and names exactly the badly spread pools, one line each, nothing on stderr', async () => {
-    const run = await w.cli(['spread', 'check']);
+    const run = await w.cli(readmeArgs('pve-autopilot spread check'));
     expect(run).toEqual({
       code: 78,
       stdout:
@@ -64,7 +65,7 @@ describe('spread check on zones-6node', () => {
   });
 
   it('leaves out the pools --exclude-pools names', async () => {
-    const run = await w.cli(['spread', 'check', '--exclude-pools', 'web']);
+    const run = await w.cli(readmeArgs('pve-autopilot spread check --exclude-pools web'));
     expect(run).toEqual({
       code: 78,
       stdout: "Pool 'dns' has members to migrate\nPool 'mail' has members to migrate\n",

@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import type { RunningSim } from '../../../simulator/index';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
 const MAIN = join(REPO, 'src/cli/main.ts');
 
 export interface CliRun {

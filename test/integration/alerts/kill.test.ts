@@ -14,6 +14,7 @@ import { alertsViewQuery, alertsWorkflowId, emailMessageId, type Notification } 
 import { connectTestEnv, uniqueTaskQueue } from '../../support/temporal';
 import { startTestSim, type TestSim } from '../../support/sim';
 import { startConfiguredWorkerProcess, type WorkerProcess } from '../../support/worker-process';
+import { readmeArgs } from '../../support/readme-args';
 import {
   eventually,
   startSmtpReceiver,
@@ -136,14 +137,14 @@ describe('an alert send survives its worker being SIGKILLed', { timeout: 240_000
     ]);
 
     // `pve-autopilot alerts` reads the same view from the workflow.
-    const json = await cli(configFile, ['alerts', '--json']);
+    const json = await cli(configFile, readmeArgs('npx pve-autopilot alerts --json'));
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       workflowId: `alerts-${cluster}`,
       running: true,
       view: { firing: [{ rule: 'node-mem', subject: 'srv-px2' }], recent: [{ status: 'firing' }] },
     });
-    const text = await cli(configFile, ['alerts']);
+    const text = await cli(configFile, readmeArgs('npx pve-autopilot alerts'));
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`Alerts of cluster ${cluster}: 1 firing`);
     expect(text.stdout).toMatch(/critical|warning/);

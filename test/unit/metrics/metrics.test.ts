@@ -11,6 +11,7 @@ import { NetworkRates } from '../../../src/metrics/network-rates';
 import { OrchestratorMetrics } from '../../../src/metrics/orchestrator-metrics';
 import { metricsText, parseMetricsAddress } from '../../../worker/metrics-server';
 import { freePort, promtool } from '../../support/prometheus';
+import { readmeArgs } from '../../support/readme-args';
 
 const GiB = 1024 ** 3;
 
@@ -275,7 +276,7 @@ describe('deploy/prometheus/alerts.yml and the Grafana dashboard', () => {
   };
 
   it('pass promtool check rules', () => {
-    const check = promtool(['check', 'rules', 'deploy/prometheus/alerts.yml']);
+    const check = promtool(readmeArgs('promtool check rules deploy/prometheus/alerts.yml'));
     expect(check.output).toContain('SUCCESS: 9 rules found');
     expect(check.status).toBe(0);
   });
@@ -287,7 +288,7 @@ describe('deploy/prometheus/alerts.yml and the Grafana dashboard', () => {
   });
 
   it('fire as promtool test rules expects: once per node across worker replicas, not below the threshold', () => {
-    const run = promtool(['test', 'rules', 'test/fixtures/prometheus/alerts-test.yml']);
+    const run = promtool(readmeArgs('promtool test rules test/fixtures/prometheus/alerts-test.yml'));
     expect(run.output).toContain('SUCCESS');
     expect(run.status).toBe(0);
   });
