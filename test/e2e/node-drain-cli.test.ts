@@ -44,8 +44,8 @@ describe('pve-autopilot node', { timeout: 240_000 }, () => {
     const status = await w.cli(['status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/NODE +ZONE +STATUS +CPU % +MEM % +(?:MANAGED % +)?DISK % +CTS +DRAIN\n/);
-    expect(status.stdout).toMatch(/\nsrv-px1 +online +[\d.]+ +[\d.]+ +[\d.]+ +1 +drained\n/);
-    expect(status.stdout).toMatch(/\nsrv-px2 +online +[\d.]+ +[\d.]+ +[\d.]+ +\d+ +-\n/);
+    expect(status.stdout).toMatch(/\nsrv-px1 +- +online +[\d.]+ +[\d.]+ +[\d.]+ +1 +drained\n/);
+    expect(status.stdout).toMatch(/\nsrv-px2 +- +online +[\d.]+ +[\d.]+ +[\d.]+ +\d+ +-\n/);
     const json = JSON.parse((await w.cli(['status', '--json'])).stdout) as {
       nodes: Array<{ name: string; drain: string | null }>;
     };
