@@ -44,7 +44,8 @@ describe('pve-autopilot with autoscaling', () => {
     const run = await w.cli(['plan', '--json']);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout) as { actions: Planned[]; rules: Array<{ name: string }> };
-    expect(doc.rules.map((r) => r.name)).toEqual(['autoscale']);
+    // The affinity rule is on by default; with no affinity rules it proposes nothing.
+    expect(doc.rules.map((r) => r.name)).toEqual(['autoscale', 'affinity']);
     expect(doc.actions).toEqual([
       expect.objectContaining({
         rule: 'autoscale',
