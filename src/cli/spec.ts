@@ -299,7 +299,7 @@ export const commandSpecs: readonly CommandSpec[] = [
       '4 when it could not roll back; 3 when no operation runs on that container.',
     ],
   },
-  // health-check and history: issue 13c's block.
+  // ---- health-check and history ----
   {
     name: 'health-check',
     args: '',

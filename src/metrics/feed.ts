@@ -1,7 +1,7 @@
 // The one place that turns what the manager knows (its latest observation and its settings) into
 // the rows the node and container gauges show. Pure, so the numbers are tested without Temporal.
 // Zones and drained nodes are read from the manager's settings, where the manager itself reads them.
-import { isManaged, type ClusterSnapshot } from '../domain';
+import { isManaged, zoneIndex, zoneOf, type ClusterSnapshot } from '../domain';
 import { footprintBytes, type CoreSettings } from '../policy';
 
 /** The settings the feed reads; `zones` (zone name → nodes) is there once zones are configured. */
@@ -49,13 +49,9 @@ export interface Feed {
   containers: ContainerRow[];
 }
 
-export function zoneOf(settings: FeedSettings, node: string): string {
-  for (const [zone, nodes] of Object.entries(settings.zones ?? {})) if (nodes.includes(node)) return zone;
-  return node;
-}
-
 export function feedOf(snapshot: ClusterSnapshot, settings: FeedSettings): Feed {
   const drained = new Set(settings.drainedNodes);
+  const zones = zoneIndex(settings.zones);
   const managed = snapshot.containers.filter((ct) => isManaged(ct, settings.scope));
   const nodes = snapshot.nodes.map((n): NodeRow => {
     const onNode = snapshot.containers.filter((ct) => ct.node === n.name);
@@ -64,7 +60,7 @@ export function feedOf(snapshot: ClusterSnapshot, settings: FeedSettings): Feed 
       .reduce((sum, ct) => sum + footprintBytes(ct, settings.capacityBasis), 0);
     return {
       node: n.name,
-      zone: zoneOf(settings, n.name),
+      zone: zoneOf(zones, n.name),
       online: n.status === 'online',
       drained: drained.has(n.name),
       cpuRatio: n.cpu,

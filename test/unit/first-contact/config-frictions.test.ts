@@ -1,4 +1,4 @@
-// First-contact frictions of issue 13 in the config: each was seen by a new user and each test
+// First-contact frictions in the config: each was seen by a new user and each test
 // failed on the code before its fix.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../../src/config';
