@@ -10,10 +10,10 @@
 // time), so its cycle and the cooldowns are set to their simulated length divided by X.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from './lib/dev-server';
 import { Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Agent, fetch } from 'undici';
@@ -375,19 +375,6 @@ try {
   await rm(dataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function connectWithin(address: string, ms: number): Promise<TestWorkflowEnvironment> {
   const until = Date.now() + ms;

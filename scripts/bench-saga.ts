@@ -5,7 +5,6 @@
 // `npm run bench:saga` prints a table; `npm run bench:saga -- --json` prints one JSON document.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
@@ -19,6 +18,7 @@ import { workflowsPath } from '../worker/create-worker';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import type { migrateContainerWorkflow } from '../workflows/sagas/migrate';
 import type { ManagedScope } from '../src/domain';
+import { freePort } from './lib/dev-server';
 import { ensureTemporalCli } from './temporal-cli';
 import { unreadMetricsSinks } from '../worker/metrics-sinks';
 
@@ -158,19 +158,6 @@ try {
   await pve.close();
   await sim.stop();
   await rm(dataDir, { recursive: true, force: true });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function connectWithin(address: string, ms: number): Promise<TestWorkflowEnvironment> {
