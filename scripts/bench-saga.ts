@@ -3,23 +3,19 @@
 // polled a task's status. pve-sim runs at real speed, so the migration (picked to move about 2.7 GiB
 // of disk) is a task of about 30 s, as on a real cluster.
 // `npm run bench:saga` prints a table; `npm run bench:saga -- --json` prints one JSON document.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { Agent, fetch } from 'undici';
 import { startSimulator } from '../simulator/index';
 import { createPveClient } from '../src/proxmox';
 import { createProxmoxActivities } from '../activities/proxmox';
 import { workflowsPath } from '../worker/create-worker';
-import { searchAttributeFlags } from '../workflows/search-attributes';
 import type { migrateContainerWorkflow } from '../workflows/sagas/migrate';
 import type { ManagedScope } from '../src/domain';
-import { freePort } from './lib/dev-server';
-import { ensureTemporalCli } from './temporal-cli';
+import { startDevServer } from './lib/dev-server';
 import { unreadMetricsSinks } from '../worker/metrics-sinks';
 
 const json = process.argv.includes('--json');
@@ -50,26 +46,8 @@ const pve = createPveClient({
   tokenSecret: sim.token.secret,
   ...(sim.schema === 'https' ? { caFile: sim.caFile } : {}),
 });
-// A dev server of its own, started here rather than by the SDK, whose child would print its banner
-// on this process's stdout (where --json promises one document only).
-const port = await freePort();
-const server = spawn(
-  await ensureTemporalCli(),
-  [
-    'server',
-    'start-dev',
-    '--headless',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--log-level',
-    'error',
-    ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
-  ],
-  { stdio: 'ignore' },
-);
-const env = await connectWithin(`127.0.0.1:${port}`, 60_000);
+const server = await startDevServer();
+const env = server.env;
 
 try {
   // The running managed CT whose disk is closest to 2.7 GiB (a migration of about 30 s), moved to
@@ -153,22 +131,8 @@ try {
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(28)}${v}\n`);
   }
 } finally {
-  await env.teardown();
-  server.kill('SIGTERM');
+  await server.stop();
   await pve.close();
   await sim.stop();
   await rm(dataDir, { recursive: true, force: true });
-}
-
-async function connectWithin(address: string, ms: number): Promise<TestWorkflowEnvironment> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await TestWorkflowEnvironment.createFromExistingServer({ address });
-    } catch (err) {
-      if (Date.now() > until)
-        throw new Error(`the Temporal dev server on ${address} did not answer`, { cause: err });
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }
