@@ -19,7 +19,7 @@ import {
   type NodeDrainState,
 } from '../../workflows/node-drain-messages';
 import { expectReplays, uniqueTaskQueue } from '../support/temporal';
-import { startTestSim, type TestSim } from '../support/sim';
+import { startTestSim, vzmigrates, type TestSim } from '../support/sim';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { labScope } from '../support/saga-env';
 import { runTask, sleep, waitFor } from '../support/manual-clock';
@@ -92,15 +92,6 @@ async function guests(): Promise<Guest[]> {
 }
 
 const isManaged = (vmid: number) => vmid >= labScope.vmidMin && vmid <= labScope.vmidMax;
-
-async function vzmigrates(vmid: number): Promise<number> {
-  let n = 0;
-  for (const node of [PX1, PX2]) {
-    const tasks = await sim.pve.tasks(node, { vmid, typefilter: 'vzmigrate', source: 'all' });
-    n += tasks.filter((t) => t.type === 'vzmigrate').length;
-  }
-  return n;
-}
 
 /** Reads pve-sim every 250 ms (it does not go through Temporal) and notes any guest arriving on `node`. */
 function watchArrivals(node: string, before: Guest[]) {
@@ -203,7 +194,7 @@ describe('a drain survives a Temporal server restart', { timeout: 300_000 }, () 
     expect(after.map((g) => g.vmid).sort()).toEqual(before.map((g) => g.vmid).sort());
     expect(after.filter((g) => g.node === PX1 && isManaged(g.vmid))).toEqual([]);
     for (const vmid of toMove) {
-      expect(await vzmigrates(vmid), `vzmigrates of CT ${vmid}`).toBe(1);
+      expect(await vzmigrates(sim, vmid), `vzmigrates of CT ${vmid}`).toBe(1);
       const wasRunning = before.find((g) => g.vmid === vmid)?.status;
       expect(after.find((g) => g.vmid === vmid)?.status, `status of CT ${vmid}`).toBe(wasRunning);
     }

@@ -90,3 +90,14 @@ function spawnWorker(extraEnv: NodeJS.ProcessEnv): WorkerProcess {
     },
   };
 }
+
+/** SIGKILLs `current` (when there is one) and starts `next` in its place, once it polls. */
+export async function replaceWorker(
+  current: WorkerProcess | undefined,
+  next: () => WorkerProcess,
+): Promise<WorkerProcess> {
+  await current?.kill('SIGKILL');
+  const worker = next();
+  await worker.ready;
+  return worker;
+}
