@@ -6,7 +6,8 @@
 // them it prints the mean migrate saga time and how busy the K slots were, which say where a ratio
 // above 1 / K goes: slower sagas (contention) or idle slots (the drain's own steps between moves).
 //
-//   npx tsx scripts/bench-drain.ts [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]
+//   npx tsx scripts/bench-drain.ts [--scenario fleet-large] [--drain NODE] [--parallel K] [--speed X]
+//                                  [--seed N] [--json]
 //
 // Without --drain it picks the node with the fewest managed containers at or above 40. A node with
 // more than 40 is arranged first: the extra containers are moved elsewhere with plain PVE calls.
@@ -32,6 +33,8 @@ import { integer } from './lib/options';
 import { startDevServer } from './lib/dev-server';
 
 const CONTAINERS = 40;
+const USAGE =
+  'usage: bench-drain [--scenario fleet-large] [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]';
 const scope: ManagedScope = { vmidMin: 10000, vmidMax: 11999 };
 
 interface Options {
@@ -90,9 +93,7 @@ function parseOptions(argv: readonly string[]): Options {
         opts.json = true;
         break;
       default:
-        throw new Error(
-          `unknown argument "${arg}"; usage: bench-drain [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]`,
-        );
+        throw new Error(`unknown argument "${arg}"; ${USAGE}`);
     }
   }
   return opts;
@@ -341,6 +342,10 @@ function clientOf(sim: RunningSim): PveClient {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   runDrainBench(process.argv.slice(2)).then(
     () => process.exit(0),
     (err: unknown) => {
