@@ -2,9 +2,12 @@
 // managed containers once with K = 1 and once with K (default 4) migrations at once, each time on a
 // fresh copy of the same cluster, and prints both evacuation times (the drain's start to its last
 // container gone) and their ratio. pve-sim runs on an accelerated clock (--speed, default 10) so a
-// run takes minutes, not hours; both runs use the same clock, so the ratio is what K buys.
+// run takes minutes, not hours; both runs use the same clock, so the ratio is what K buys. With
+// them it prints the mean migrate saga time and how busy the K slots were, which say where a ratio
+// above 1 / K goes: slower sagas (contention) or idle slots (the drain's own steps between moves).
 //
-//   npx tsx scripts/bench-drain.ts [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]
+//   npx tsx scripts/bench-drain.ts [--scenario fleet-large] [--drain NODE] [--parallel K] [--speed X]
+//                                  [--seed N] [--json]
 //
 // Without --drain it picks the node with the fewest managed containers at or above 40. A node with
 // more than 40 is arranged first: the extra containers are moved elsewhere with plain PVE calls.
@@ -30,6 +33,8 @@ import { integer } from './lib/options';
 import { startDevServer } from './lib/dev-server';
 
 const CONTAINERS = 40;
+const USAGE =
+  'usage: bench-drain [--scenario fleet-large] [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]';
 const scope: ManagedScope = { vmidMin: 10000, vmidMax: 11999 };
 
 interface Options {
@@ -50,6 +55,10 @@ export interface DrainBenchResult {
   ratio: number;
   limit: number;
   leftManaged: Record<string, number>;
+  /** Mean wall time of one migrate saga, start to close, per K. */
+  sagaSeconds: Record<string, number>;
+  /** Sum of the sagas' times / (K × evacuation time): how busy the K slots were, per K. */
+  slotsBusy: Record<string, number>;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -84,9 +93,7 @@ function parseOptions(argv: readonly string[]): Options {
         opts.json = true;
         break;
       default:
-        throw new Error(
-          `unknown argument "${arg}"; usage: bench-drain [--drain NODE] [--parallel K] [--speed X] [--seed N] [--json]`,
-        );
+        throw new Error(`unknown argument "${arg}"; ${USAGE}`);
     }
   }
   return opts;
@@ -121,6 +128,8 @@ export async function runDrainBench(argv: string[]): Promise<DrainBenchResult> {
     const runs = [...new Set([1, opts.parallel])];
     const drainSeconds: Record<string, number> = {};
     const leftManaged: Record<string, number> = {};
+    const sagaSeconds: Record<string, number> = {};
+    const slotsBusy: Record<string, number> = {};
     let node = opts.node;
     for (const parallel of runs) {
       // A fresh cluster per run: the same seed gives the same start, arranged the same way.
@@ -156,6 +165,10 @@ export async function runDrainBench(argv: string[]): Promise<DrainBenchResult> {
         const seconds = ((state.drainedAt ?? Date.now()) - state.startedAt) / 1000;
         drainSeconds[String(parallel)] = Math.round(seconds * 10) / 10;
         leftManaged[String(parallel)] = managedOn(await pve.clusterSnapshot(), node);
+        const sagas = await sagaTimes(server.env.client, taskQueue);
+        const total = sagas.reduce((sum, t) => sum + t, 0);
+        sagaSeconds[String(parallel)] = Math.round((total / Math.max(1, sagas.length)) * 100) / 100;
+        slotsBusy[String(parallel)] = Math.round((total / (parallel * seconds)) * 100) / 100;
         say(
           `K = ${parallel}: ${state.moved.length} moved in ${drainSeconds[String(parallel)]} s, ${leftManaged[String(parallel)]} managed left`,
         );
@@ -175,6 +188,8 @@ export async function runDrainBench(argv: string[]): Promise<DrainBenchResult> {
       ratio: Math.round((k / one) * 1000) / 1000,
       limit: Math.round((1.3 / opts.parallel) * 1000) / 1000,
       leftManaged,
+      sagaSeconds,
+      slotsBusy,
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
@@ -186,6 +201,11 @@ export async function runDrainBench(argv: string[]): Promise<DrainBenchResult> {
         [
           `time K=${opts.parallel} / time K=1`,
           `${result.ratio} (limit 1.3 / ${opts.parallel} = ${result.limit})`,
+        ],
+        ['mean migrate saga', runs.map((kk) => `K=${kk}: ${sagaSeconds[String(kk)]} s`).join(', ')],
+        [
+          'K slots busy',
+          runs.map((kk) => `K=${kk}: ${Math.round((slotsBusy[String(kk)] ?? 0) * 100)} %`).join(', '),
         ],
         [
           'managed left on the node',
@@ -238,6 +258,19 @@ async function drain(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Wall seconds, start to close, of every migrate saga the drain ran on this task queue. */
+async function sagaTimes(
+  client: Awaited<ReturnType<typeof startDevServer>>['env']['client'],
+  taskQueue: string,
+): Promise<number[]> {
+  const times: number[] = [];
+  const query = `TaskQueue = '${taskQueue}' AND PveOperation = 'migrate' AND ExecutionStatus != 'Running'`;
+  for await (const w of client.workflow.list({ query })) {
+    if (w.closeTime) times.push((w.closeTime.getTime() - w.startTime.getTime()) / 1000);
+  }
+  return times;
 }
 
 /**
@@ -309,6 +342,10 @@ function clientOf(sim: RunningSim): PveClient {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   runDrainBench(process.argv.slice(2)).then(
     () => process.exit(0),
     (err: unknown) => {

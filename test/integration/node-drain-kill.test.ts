@@ -11,13 +11,12 @@ import {
   type NodeDrainState,
 } from '../../workflows/node-drain-messages';
 import { connectTestEnv, expectReplays, uniqueTaskQueue } from '../support/temporal';
-import { startTestSim, type TestSim } from '../support/sim';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { startTestSim, vzmigrates, type TestSim } from '../support/sim';
+import { replaceWorker, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { labScope } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 
 const PX1 = 'srv-px1';
-const PX2 = 'srv-px2';
 
 let env: TestWorkflowEnvironment;
 let sim: TestSim;
@@ -37,18 +36,7 @@ afterAll(async () => {
 });
 
 async function freshWorker(taskQueue: string): Promise<void> {
-  await worker?.kill('SIGKILL');
-  worker = startWorkerProcess({ sim: sim.sim, taskQueue });
-  await worker.ready;
-}
-
-async function vzmigrates(vmid: number): Promise<number> {
-  let n = 0;
-  for (const node of [PX1, PX2]) {
-    const tasks = await sim.pve.tasks(node, { vmid, typefilter: 'vzmigrate', source: 'all' });
-    n += tasks.filter((t) => t.type === 'vzmigrate').length;
-  }
-  return n;
+  worker = await replaceWorker(worker, () => startWorkerProcess({ sim: sim.sim, taskQueue }));
 }
 
 const settings: CoreSettings = {
@@ -101,8 +89,8 @@ describe('a drain survives its worker being SIGKILLed', { timeout: 400_000 }, ()
     expect(left).toEqual([]);
     expect(drained.moved.map((m) => m.vmid).sort()).toEqual([1400, 1401]);
     expect(drained.failures).toEqual([]);
-    expect(await vzmigrates(1400)).toBe(1);
-    expect(await vzmigrates(1401)).toBe(1);
+    expect(await vzmigrates(sim, 1400)).toBe(1);
+    expect(await vzmigrates(sim, 1401)).toBe(1);
     const ended = await handle.executeUpdate(undrainNodeUpdate);
     expect(ended.phase).toBe('undrained');
     expect(((await handle.result()) as NodeDrainState).phase).toBe('undrained');

@@ -55,3 +55,16 @@ export async function startTestSim(opts: Partial<SimOptions> = {}): Promise<Test
     },
   };
 }
+
+/**
+ * How many vzmigrate tasks pve-sim ran for the container, on every node: a saga that survived a
+ * crash must have migrated it exactly once.
+ */
+export async function vzmigrates(sim: TestSim, vmid: number): Promise<number> {
+  let n = 0;
+  for (const { node } of await sim.pve.nodes()) {
+    const tasks = await sim.pve.tasks(node, { vmid, typefilter: 'vzmigrate', source: 'all' });
+    n += tasks.filter((t) => t.type === 'vzmigrate').length;
+  }
+  return n;
+}

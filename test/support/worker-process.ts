@@ -26,8 +26,11 @@ export function startWorkerProcess(opts: {
   sim: RunningSim;
   taskQueue: string;
   clusterName?: string;
+  /** A Temporal server of the test's own; the shared test server by default. */
+  temporalAddress?: string;
 }): WorkerProcess {
   return spawnWorker({
+    ...(opts.temporalAddress ? { TEMPORAL_ADDRESS: opts.temporalAddress } : {}),
     PVE_AUTOPILOT_CONFIG: emptyConfig(),
     TEMPORAL_TASK_QUEUE: opts.taskQueue,
     PROXMOX_HOST: opts.sim.host,
@@ -86,4 +89,15 @@ function spawnWorker(extraEnv: NodeJS.ProcessEnv): WorkerProcess {
       await exited;
     },
   };
+}
+
+/** SIGKILLs `current` (when there is one) and starts `next` in its place, once it polls. */
+export async function replaceWorker(
+  current: WorkerProcess | undefined,
+  next: () => WorkerProcess,
+): Promise<WorkerProcess> {
+  await current?.kill('SIGKILL');
+  const worker = next();
+  await worker.ready;
+  return worker;
 }
