@@ -81,6 +81,11 @@ describe('migrateContainerWorkflow', () => {
       outcome: 'refused',
       needsAttention: false,
     });
+    // The Web UI's Current details of the run.
+    const metadata = await s.run(() =>
+      handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata'),
+    );
+    expect(metadata.currentDetails).toBe('**migrate 1402**: refused (CT 1402 is already on srv-px2)');
     expect(await vzmigrateCount('srv-px2', 1402)).toBe(0);
     await expectReplays(handle);
   });
