@@ -87,7 +87,7 @@ describe('migrateContainerWorkflow', () => {
     );
     expect(metadata.currentDetails).toBe('**migrate 1402**: refused (CT 1402 is already on srv-px2)');
     expect(await vzmigrateCount('srv-px2', 1402)).toBe(0);
-    await expectReplays(handle);
+    await expectReplays(handle, 'migrate-refused-completes');
   });
 
   it('refuses a second operation on a container while the first runs, which completes', async () => {
