@@ -54,7 +54,13 @@ import { isLegacyManagerInput, runLegacyManager, type LegacyManagerInput } from 
 import { ManagerInputError, parseManagerInput } from './manager/input';
 import { DECISION_CORE_PATCH } from './manager/patches';
 import { detailsLine, summarize } from './manager/summary';
-import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from './saga-children';
+import {
+  failIfRefused,
+  isAlreadyStarted,
+  sagaFailureText,
+  startSaga,
+  type SagaHandle,
+} from './saga-children';
 import { metrics } from './metrics-sinks';
 import { reads } from './sagas/activities';
 import { invalidUpdate } from './update-rejection';
@@ -380,7 +386,7 @@ class ClusterManager {
   private async follow(decisionId: string, handle: SagaHandle): Promise<void> {
     let outcome: SagaOutcome;
     try {
-      const result = await handle.result();
+      const result = failIfRefused(await handle.result());
       outcome = { decisionId, status: 'succeeded', detail: result.detail, started: true, at: Date.now() };
     } catch (err) {
       outcome = { decisionId, status: 'failed', detail: sagaFailureText(err), started: true, at: Date.now() };

@@ -27,7 +27,7 @@ import {
   type GeneratorInput,
   type GeneratorState,
 } from './messages';
-import { isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
+import { failIfRefused, isAlreadyStarted, sagaFailureText, startSaga } from './saga-children';
 import { reads } from './sagas/activities';
 import { invalidUpdate } from './update-rejection';
 import { failureText, parseInput } from './sagas/saga';
@@ -266,7 +266,7 @@ class Generator {
     this.creating = true;
     try {
       const handle = await startSaga('provisionContainerWorkflow', request, workflowId);
-      const result = await handle.result();
+      const result = failIfRefused(await handle.result());
       counters.created++;
       this.record({ at, node, memoryMiB, vmid: result.vmid, outcome: 'created', detail: result.detail });
       return 'created';

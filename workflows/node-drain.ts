@@ -32,7 +32,13 @@ import {
   type NodeDrainInput,
   type NodeDrainState,
 } from './node-drain-messages';
-import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from './saga-children';
+import {
+  failIfRefused,
+  isAlreadyStarted,
+  sagaFailureText,
+  startSaga,
+  type SagaHandle,
+} from './saga-children';
 import { reads } from './sagas/activities';
 import { failureText, SagaFailureType } from './sagas/saga';
 import { PveNode, PveOperation } from './search-attributes';
@@ -252,7 +258,7 @@ class NodeDrain {
 
   private async follow(move: MigrateAction, handle: SagaHandle): Promise<void> {
     try {
-      await handle.result();
+      failIfRefused(await handle.result());
       this.state.moved = [...this.state.moved, { vmid: move.vmid, to: move.to, at: Date.now() }].slice(
         -MAX_MOVED_KEPT,
       );

@@ -8,8 +8,8 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { runSummary, type OperationKind, type OperationResult } from '../src/domain';
-import { failureText } from './sagas/saga';
+import { refusalMessage, runSummary, type OperationKind, type OperationResult } from '../src/domain';
+import { failureText, SagaFailureType } from './sagas/saga';
 
 export type SagaType =
   | 'migrateContainerWorkflow'
@@ -22,7 +22,24 @@ export type SagaWorkflow<I> = (input: I) => Promise<OperationResult>;
 /** What the parent needs of a started saga, whatever its input type. */
 export interface SagaHandle {
   readonly workflowId: string;
+  /** Read it as `failIfRefused(await handle.result())`: a refused saga completes. */
   result(): Promise<OperationResult>;
+}
+
+/**
+ * A refused saga completes with a `refused` result (older runs failed with Refused): a parent counts
+ * it with the failures either way (its cooldown, counters, status detail `Refused: ...`), so this
+ * throws the Refused failure those runs ended with. Called right after the await, not chained to the
+ * result's promise, so that the parent's code runs on the same turns as before (replay).
+ */
+export function failIfRefused(result: OperationResult): OperationResult {
+  if (result.outcome !== 'refused') return result;
+  throw ApplicationFailure.create({
+    type: SagaFailureType.refused,
+    message: refusalMessage(result),
+    nonRetryable: true,
+    details: [result],
+  });
 }
 
 /**

@@ -185,6 +185,15 @@ export interface OperationResult {
   detail: string;
 }
 
+/**
+ * How a refusal reads wherever it is reported (the CLI, a parent's status), e.g.
+ * `migrate of CT 1401 refused: CT 1401 is locked (backup)`; `detail` is the reason alone.
+ */
+export function refusalMessage(result: Pick<OperationResult, 'operation' | 'vmid' | 'detail'>): string {
+  // vmid 0: a provision refused before it had an id.
+  return `${result.operation} of CT ${result.vmid || '?'} refused: ${result.detail}`;
+}
+
 /** Renders zod issues as `field: message; field: message` for failures and CLI errors. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');

@@ -232,10 +232,21 @@ describe('pve-autopilot container operations', () => {
     expect(await ctView(s.sim, 1401)).toMatchObject({ node: 'srv-px1' });
   });
 
-  it('a migration the saga refuses exits 3 with its reason', async () => {
+  it('a migration the saga refuses exits 3 with its reason; the run completed, not failed', async () => {
     const run = await w.cli(['migrate', '1402', '--to', 'srv-px2']);
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/\nmigrate of CT 1402 refused: CT 1402 is already on srv-px2\n$/);
+    const saga = s.env.client.workflow.getHandle(ctId(1402));
+    expect((await saga.describe()).status.name).toBe('COMPLETED');
+
+    const json = await w.cli(['migrate', '1402', '--to', 'srv-px2', '--json']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      workflowId: ctId(1402),
+      outcome: 'refused',
+      result: { operation: 'migrate', outcome: 'refused', detail: 'CT 1402 is already on srv-px2' },
+      failure: { type: 'Refused', message: 'migrate of CT 1402 refused: CT 1402 is already on srv-px2' },
+    });
   });
 
   it('--no-wait returns at once with the workflow id; the operation goes on', async () => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Upid } from '../../src/proxmox';
-import type { ContainerTemplate } from '../../src/domain';
+import { containerOperationId, type ContainerTemplate } from '../../src/domain';
 import type { ArrivalLaw, GeneratorPolicy } from '../../src/policy';
 import type { generatorWorkflow } from '../../workflows/generator';
 import {
@@ -222,6 +222,30 @@ describe('generatorWorkflow', () => {
       detail: expect.stringMatching(/^(RolledBack|Refused): provision/),
     });
     await stop(handle);
+  });
+
+  it('counts a provision its saga refused as failed, with the Refused text; the saga run completed', async () => {
+    const handle = await startGenerator({
+      policy: { ...policy, limitPercent: 40 },
+      container: { ...container, cores: 64 },
+    });
+    const failing = await untilStatus(handle, 'a refused creation', (st) => st.counters.failed >= 1);
+    expect(failing.counters.created).toBe(0);
+    expect(failing.runState).toBe('running');
+    const choice = failing.recent[0];
+    expect(choice).toMatchObject({
+      outcome: 'failed',
+      detail: expect.stringMatching(
+        /^Refused: provision of CT \d+ refused: 64 cores asked, but node srv-px\d has/,
+      ),
+    });
+    await stop(handle);
+    // The refused saga itself completed with its refused result: not a Failed run in the Web UI.
+    const vmid = Number(/provision of CT (\d+)/.exec(choice?.detail ?? '')?.[1]);
+    const cluster = handle.workflowId.replace(/^generator-/, '');
+    const saga = s.env.client.workflow.getHandle(containerOperationId(cluster, vmid));
+    expect((await saga.describe()).status.name).toBe('COMPLETED');
+    expect(await saga.result()).toMatchObject({ operation: 'provision', outcome: 'refused', vmid });
   });
 
   it.each([

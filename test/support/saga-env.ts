@@ -5,8 +5,8 @@ import type { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import { createProxmoxActivities } from '../../activities/proxmox';
-import { sagaProgressQuery } from '../../workflows/sagas/saga';
-import type { ManagedScope, OperationResult } from '../../src/domain';
+import { SagaFailureType, sagaProgressQuery } from '../../workflows/sagas/saga';
+import { refusalMessage, type ManagedScope, type OperationResult } from '../../src/domain';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
 import { startTestSim, type TestSim } from './sim';
 import type { SimOptions } from '../../simulator/index';
@@ -75,14 +75,23 @@ export async function startSagaEnv(
   };
 }
 
-/** The saga's failure type and message when it failed, or its result when it succeeded. */
+/**
+ * The saga's failure type and message when it failed, or its result when it succeeded. A refused
+ * saga completes, with a `refused` result: it reads as the Refused failure the CLI and the parents
+ * make of it (migrate.test checks the run itself).
+ */
 export async function outcomeOf(
   handle: WorkflowHandle,
 ): Promise<
-  { ok: true; type: 'succeeded'; result: OperationResult } | { ok: false; type: string; message: string }
+  | { ok: true; type: 'succeeded'; result: OperationResult }
+  | { ok: false; type: string; message: string; result?: OperationResult }
 > {
   try {
-    return { ok: true, type: 'succeeded', result: (await handle.result()) as OperationResult };
+    const result = (await handle.result()) as OperationResult;
+    if (result.outcome === 'refused') {
+      return { ok: false, type: SagaFailureType.refused, message: refusalMessage(result), result };
+    }
+    return { ok: true, type: 'succeeded', result };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause as { type?: string; message?: string } | undefined;

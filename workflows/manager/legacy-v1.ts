@@ -59,7 +59,13 @@ import {
   withRecommendationsExpired,
 } from '../../src/policy';
 import { detailsLine, summarize, type ObservationSummary } from './summary';
-import { isAlreadyStarted, sagaFailureText, startSaga, type SagaHandle } from '../saga-children';
+import {
+  failIfRefused,
+  isAlreadyStarted,
+  sagaFailureText,
+  startSaga,
+  type SagaHandle,
+} from '../saga-children';
 import { reads } from '../sagas/activities';
 import { failureText, SagaFailureType } from '../sagas/saga';
 import { HAND_OVER_PATCH } from './patches';
@@ -401,7 +407,7 @@ class ClusterManager {
   /** Records the saga's outcome and starts the container's cooldown, whatever the outcome. */
   private async follow(id: string, action: Action, handle: SagaHandle): Promise<void> {
     try {
-      const result: OperationResult = await handle.result();
+      const result: OperationResult = failIfRefused(await handle.result());
       this.update(id, { status: 'succeeded', detail: result.detail });
     } catch (err) {
       this.update(id, { status: 'failed', detail: sagaFailureText(err) });

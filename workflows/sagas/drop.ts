@@ -8,9 +8,13 @@ import { dropInputSchema, type DropInput, type OperationResult } from '../../src
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { preflightContainer } from './common';
-import { parseInput, Saga, unrecoverable, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, unrecoverable, verificationFailure } from './saga';
 
-export async function dropContainerWorkflow(raw: DropInput): Promise<OperationResult> {
+export function dropContainerWorkflow(raw: DropInput): Promise<OperationResult> {
+  return completingRefusals(() => dropSaga(raw));
+}
+
+async function dropSaga(raw: DropInput): Promise<OperationResult> {
   const input = parseInput(dropInputSchema, raw);
   const { vmid, mode } = input;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.

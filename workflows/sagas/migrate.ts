@@ -8,9 +8,13 @@ import { migrationRefusal } from '../../src/policy';
 import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { preflightContainer } from './common';
-import { parseInput, Saga, unrecoverable, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, unrecoverable, verificationFailure } from './saga';
 
-export async function migrateContainerWorkflow(raw: MigrateInput): Promise<OperationResult> {
+export function migrateContainerWorkflow(raw: MigrateInput): Promise<OperationResult> {
+  return completingRefusals(() => migrateSaga(raw));
+}
+
+async function migrateSaga(raw: MigrateInput): Promise<OperationResult> {
   const input = parseInput(migrateInputSchema, raw);
   const { vmid, target } = input;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.

@@ -8,14 +8,18 @@ import { isOwnedBy, provisionInputSchema, type OperationResult, type ProvisionIn
 import type { ContainerFacts, CreateRequest } from '../../activities/proxmox';
 import { compensations, reads, requests } from './activities';
 import { provisionRefusal } from '../../src/policy/sizing';
-import { parseInput, Saga, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, verificationFailure } from './saga';
 
 /** How many taken ids one run skips before it gives up (each skip means another creator won a race). */
 const maxCandidates = 10;
 
 type ParsedProvision = ReturnType<typeof provisionInputSchema.parse>;
 
-export async function provisionContainerWorkflow(raw: ProvisionInput): Promise<OperationResult> {
+export function provisionContainerWorkflow(raw: ProvisionInput): Promise<OperationResult> {
+  return completingRefusals(() => provisionSaga(raw));
+}
+
+async function provisionSaga(raw: ProvisionInput): Promise<OperationResult> {
   const input = parseInput(provisionInputSchema, raw);
   const { node } = input;
   // Written into the description: how a retry, or the compensation, knows the container is this

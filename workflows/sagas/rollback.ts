@@ -5,9 +5,13 @@
 import { rollbackInputSchema, type OperationResult, type RollbackInput } from '../../src/domain';
 import { compensations, reads, requests } from './activities';
 import { preflightContainer } from './common';
-import { parseInput, Saga, unrecoverable, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, unrecoverable, verificationFailure } from './saga';
 
-export async function rollbackContainerWorkflow(raw: RollbackInput): Promise<OperationResult> {
+export function rollbackContainerWorkflow(raw: RollbackInput): Promise<OperationResult> {
+  return completingRefusals(() => rollbackSaga(raw));
+}
+
+async function rollbackSaga(raw: RollbackInput): Promise<OperationResult> {
   const input = parseInput(rollbackInputSchema, raw);
   const { vmid, name } = input;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.

@@ -1,6 +1,7 @@
 // What every container saga shares: input validation, search attributes and UI details, the step
-// log, waiting on PVE tasks, the identity of its container, and the way a saga ends (succeeded,
-// refused, rolled back, or needs attention). Compensation always runs outside cancellation.
+// log, waiting on PVE tasks, the identity of its container, and the way a saga ends (succeeded or
+// refused: completed; rolled back or needs attention: failed). Compensation always runs outside
+// cancellation.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -11,10 +12,17 @@ import {
   defineQuery,
   setHandler,
   log,
+  patched,
   sleep,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { describeIssues, type OperationKind, type OperationResult, type Outcome } from '../../src/domain';
+import {
+  describeIssues,
+  refusalMessage,
+  type OperationKind,
+  type OperationResult,
+  type Outcome,
+} from '../../src/domain';
 import type { ContainerFacts, TaskRequest } from '../../activities/proxmox';
 import { PveNeedsAttention, PveNode, PveOperation, PveOutcome, PveVmid } from '../search-attributes';
 import { metrics } from '../metrics-sinks';
@@ -27,6 +35,10 @@ export const sagaProgressQuery = defineQuery<{ operation: OperationKind; step: s
 /** Failure types a saga ends with; the manager and the CLI read them. */
 export const SagaFailureType = {
   invalidInput: 'InvalidInput',
+  /**
+   * A refusal, as runs begun before `refusalCompletesPatch` end; newer runs complete with a
+   * `refused` result, which parents read as this failure (saga-children) and the CLI too.
+   */
   refused: 'Refused',
   rolledBack: 'RolledBack',
   needsAttention: 'NeedsAttention',
@@ -59,6 +71,33 @@ export interface RunOptions {
    * saga's goal holds anyway (someone else stopped the CT a drop was stopping). Then the saga succeeds.
    */
   goalHolds?: () => Promise<boolean>;
+}
+
+/**
+ * A refusal changed nothing, so it completes the run with its `refused` result: the Web UI does not
+ * list it as Failed. Runs begun before this change replay their Refused failure.
+ */
+export const refusalCompletesPatch = 'saga-refusal-completes';
+
+/**
+ * Runs a saga's body; a refusal thrown anywhere in it (`Saga.refuse`) ends the run completed, with
+ * the refused result, from `refusalCompletesPatch` on. Every other failure fails the run as before.
+ */
+export async function completingRefusals(body: () => Promise<OperationResult>): Promise<OperationResult> {
+  try {
+    return await body();
+  } catch (err) {
+    const refused = refusedResultOf(err);
+    if (refused && patched(refusalCompletesPatch)) return refused;
+    throw err;
+  }
+}
+
+/** The result a `Saga.refuse` failure carries; undefined for any other error. */
+function refusedResultOf(err: unknown): OperationResult | undefined {
+  if (!(err instanceof ApplicationFailure) || err.type !== SagaFailureType.refused) return undefined;
+  const result = err.details?.[0] as OperationResult | undefined;
+  return result?.outcome === 'refused' ? result : undefined;
 }
 
 export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
@@ -209,15 +248,20 @@ export class Saga {
     return this.result('succeeded', node, detail);
   }
 
+  /**
+   * Ends the saga refused, before anything was changed: thrown up to `completingRefusals`, which
+   * completes the run with the result this failure carries.
+   */
   refuse(reason: string): never {
     upsertSearchAttributes([{ key: PveOutcome, value: 'refused' }]);
     metrics.sagaEnded(this.operation, 'refused');
     this.at('refused', reason);
+    const result = this.result('refused', '', reason);
     throw ApplicationFailure.create({
       type: SagaFailureType.refused,
-      message: `${this.operation} of CT ${this.vmid ?? '?'} refused: ${reason}`,
+      message: refusalMessage(result),
       nonRetryable: true,
-      details: [this.result('refused', '', reason)],
+      details: [result],
     });
   }
 

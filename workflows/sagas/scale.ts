@@ -9,7 +9,7 @@ import type { ContainerFacts } from '../../activities/proxmox';
 import { compensations, configUpdates, reads } from './activities';
 import { preflightContainer } from './common';
 import { scaleRefusal } from '../../src/policy/sizing';
-import { parseInput, Saga, unrecoverable, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, unrecoverable, verificationFailure } from './saga';
 
 interface Limits {
   cores: number;
@@ -21,7 +21,11 @@ const limitKeys: LimitKey[] = ['cores', 'memory', 'swap'];
 
 const MiB = 1024 * 1024;
 
-export async function scaleContainerWorkflow(raw: ScaleInput): Promise<OperationResult> {
+export function scaleContainerWorkflow(raw: ScaleInput): Promise<OperationResult> {
+  return completingRefusals(() => scaleSaga(raw));
+}
+
+async function scaleSaga(raw: ScaleInput): Promise<OperationResult> {
   const input = parseInput(scaleInputSchema, raw);
   const { vmid } = input;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.

@@ -4,9 +4,13 @@
 import { snapshotInputSchema, type OperationResult, type SnapshotInput } from '../../src/domain';
 import { compensations, reads, requests } from './activities';
 import { preflightContainer } from './common';
-import { parseInput, Saga, verificationFailure } from './saga';
+import { completingRefusals, parseInput, Saga, verificationFailure } from './saga';
 
-export async function snapshotContainerWorkflow(raw: SnapshotInput): Promise<OperationResult> {
+export function snapshotContainerWorkflow(raw: SnapshotInput): Promise<OperationResult> {
+  return completingRefusals(() => snapshotSaga(raw));
+}
+
+async function snapshotSaga(raw: SnapshotInput): Promise<OperationResult> {
   const input = parseInput(snapshotInputSchema, raw);
   const { vmid, name } = input;
   // Annotated so TypeScript narrows after saga.refuse(), which never returns.

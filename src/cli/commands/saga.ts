@@ -3,7 +3,7 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { managedScopeOf } from '../../config';
-import { operationSummary, type OperationResult } from '../../domain';
+import { operationSummary, refusalMessage, type OperationResult } from '../../domain';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
 import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { SagaCommand } from '../args';
@@ -127,7 +127,12 @@ export const CANCELLED = 'Cancelled';
 
 async function outcomeOf(handle: WorkflowHandle): Promise<Ending> {
   try {
-    return { ok: true, result: (await handle.result()) as OperationResult };
+    const result = (await handle.result()) as OperationResult;
+    // A refused saga completes (runs begun on older workers fail with Refused): both exit 3.
+    if (result.outcome === 'refused') {
+      return { ok: false, type: SagaFailureType.refused, message: refusalMessage(result), result };
+    }
+    return { ok: true, result };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { migrateContainerWorkflow } from '../../../workflows/sagas/migrate';
 import type { MigrateInput } from '../../../src/domain';
-import { ctView, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
+import { ctView, outcomeAttributes, outcomeOf, startSagaEnv, type SagaEnv } from '../../support/saga-env';
 import { expectReplays } from '../../support/temporal';
 import { ContainerBusyError, startOperation } from '../../../src/temporal/starts';
 
@@ -63,6 +63,31 @@ describe('migrateContainerWorkflow', () => {
     const handle = await startMigration(input);
     const outcome = await s.run(() => outcomeOf(handle));
     expect(outcome).toMatchObject({ type: 'Refused', message: expect.stringMatching(message) });
+  });
+
+  it('a refusal completes the run (not Failed in the Web UI), with outcome refused and why', async () => {
+    const handle = await startMigration({ vmid: 1402, target: 'srv-px2' });
+    const result = await s.run(() => handle.result());
+    expect(result).toEqual({
+      operation: 'migrate',
+      outcome: 'refused',
+      vmid: 1402,
+      node: '',
+      steps: ['preflight', 'refused'],
+      detail: 'CT 1402 is already on srv-px2',
+    });
+    expect(await outcomeAttributes(handle)).toEqual({
+      status: 'COMPLETED',
+      outcome: 'refused',
+      needsAttention: false,
+    });
+    // The Web UI's Current details of the run.
+    const metadata = await s.run(() =>
+      handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata'),
+    );
+    expect(metadata.currentDetails).toBe('**migrate 1402**: refused (CT 1402 is already on srv-px2)');
+    expect(await vzmigrateCount('srv-px2', 1402)).toBe(0);
+    await expectReplays(handle, 'migrate-refused-completes');
   });
 
   it('refuses a second operation on a container while the first runs, which completes', async () => {

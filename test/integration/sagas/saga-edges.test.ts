@@ -221,7 +221,11 @@ describe('every saga ends with an outcome', () => {
       message: expect.stringMatching(/Service Unavailable/),
     });
     expect(outcome.ok ? '' : outcome.message).not.toMatch(/: ;|: $/);
-    expect(await outcomeAttributes(handle)).toMatchObject({ outcome: 'refused', needsAttention: false });
+    expect(await outcomeAttributes(handle)).toEqual({
+      status: 'COMPLETED',
+      outcome: 'refused',
+      needsAttention: false,
+    });
   });
 
   it('a worker without the CA: refused, with PveOutcome set', async () => {
@@ -245,7 +249,7 @@ describe('every saga ends with an outcome', () => {
       );
       const outcome = await Promise.race([outcomeOf(handle), extra.done.then(() => null)]);
       expect(outcome).toMatchObject({ ok: false, type: 'Refused' });
-      expect(await outcomeAttributes(handle)).toMatchObject({ outcome: 'refused' });
+      expect(await outcomeAttributes(handle)).toMatchObject({ status: 'COMPLETED', outcome: 'refused' });
       expect(await ctView(s.sim, 1400)).toMatchObject({ status: 'running' });
     } finally {
       extra.worker.shutdown();
