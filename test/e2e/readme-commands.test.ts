@@ -37,6 +37,12 @@ const runElsewhere: Record<string, string> = {
   'npx pve-autopilot alerts --json': 'test/integration/alerts/kill.test.ts',
   'pve-autopilot spread check': 'test/e2e/spread-check.test.ts',
   'pve-autopilot spread check --exclude-pools web': 'test/e2e/spread-check.test.ts',
+  [String.raw`printf 'autoscale:\n  enabled: true\n' > autoscale-demo.yaml`]:
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
+  'PVE_AUTOPILOT_CONFIG=$PWD/autoscale-demo.yaml npm start -- --sim-scenario lab-2node-autoscale':
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
+  'npx pve-autopilot --config autoscale-demo.yaml autoscale status':
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
 };
 
 /**
@@ -52,11 +58,6 @@ const notRunByTests: Record<string, string> = {
   'export TEMPORAL_API_KEY=...': 'a template for Temporal Cloud',
   'export TEMPORAL_TLS_CERT=/etc/pve-autopilot/client.pem TEMPORAL_TLS_KEY=/etc/pve-autopilot/client.key':
     'a template for Temporal Cloud',
-  "printf 'autoscale:\\n  enabled: true\\n' > autoscale-demo.yaml":
-    'the autoscale demo: a long-running npm start',
-  'PVE_AUTOPILOT_CONFIG=$PWD/autoscale-demo.yaml npm start -- --sim-scenario lab-2node-autoscale':
-    'the autoscale demo: a long-running npm start',
-  'npx pve-autopilot --config autoscale-demo.yaml autoscale status': 'the autoscale demo',
 };
 
 /** The README lines this file runs (in README order, in the describe below). */
