@@ -51,13 +51,11 @@ const runElsewhere: Record<string, string> = {
  */
 const notRunByTests: Record<string, string> = {
   'npm install': 'installs from the network; CI runs its lockfile form, npm ci, in .ci/run',
-  'npm run stack:prod': 'builds the Temporal server with Go and runs PostgreSQL: npm run test:prod territory',
+  // npm run test:prod starts the same stack through scripts/lib/prod-stack.ts (startProdStack, with
+  // no workers and no clusters of its own), not this command line.
+  'npm run stack:prod':
+    'needs the Temporal server built with Go and PostgreSQL, and takes the ports npm start uses by default',
   'npm run stack:prod -- --clusters 3': 'as npm run stack:prod',
-  'export TEMPORAL_ADDRESS=my-ns.a1b2c.tmprl.cloud:7233 TEMPORAL_NAMESPACE=my-ns.a1b2c':
-    'a template for Temporal Cloud',
-  'export TEMPORAL_API_KEY=...': 'a template for Temporal Cloud',
-  'export TEMPORAL_TLS_CERT=/etc/pve-autopilot/client.pem TEMPORAL_TLS_KEY=/etc/pve-autopilot/client.key':
-    'a template for Temporal Cloud',
 };
 
 /** The README lines this file runs (in README order, in the describe below). */
