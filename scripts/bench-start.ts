@@ -1,6 +1,8 @@
 // Benchmark of `npm start`'s own times, as a user meets them: `npm start` on a fresh data dir until
 // it says ready, Ctrl-C (SIGINT) until it has stopped, `npm start` again on the same data dir until
 // ready (the restart), then `npx pve-autopilot manager stop` against that running stack, and Ctrl-C.
+// Next to manager stop it prints what `npx pve-autopilot --help` takes: the start of any command
+// (npm, Node, tsx and the CLI's modules), which is most of it.
 // Each run has its own free ports, data dir and generated config, so a developer's stack is never
 // touched. Prints each figure in seconds, and with --phases the time of each line `npm start`
 // printed (where the time goes).
@@ -123,6 +125,9 @@ async function main(): Promise<void> {
     const again = startStack(env);
     stacks.push(again);
     const restartReady = await waitForLine(again, '[dev-stack] ready', 300_000);
+    // What any command costs before it does anything: npx, Node, tsx and the CLI's modules.
+    const help = await run('npx', ['pve-autopilot', '--help'], env);
+    if (help.code !== 0) throw new Error(`pve-autopilot --help exited ${help.code}: ${help.output}`);
     const stop = await run('npx', ['pve-autopilot', 'manager', 'stop'], env);
     if (stop.code !== 0) throw new Error(`manager stop exited ${stop.code}: ${stop.output}`);
     const restartStop = await interrupt(again);
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
       freshReadySeconds: round(freshReady),
       restartReadySeconds: round(restartReady),
       managerStopSeconds: round(stop.seconds),
+      cliStartSeconds: round(help.seconds),
       ctrlCStopSeconds: { fresh: round(freshStop), restart: round(restartStop) },
     };
     if (values.json) {
@@ -140,6 +146,7 @@ async function main(): Promise<void> {
       console.log(`fresh start to ready    ${result.freshReadySeconds} s`);
       console.log(`restart to ready        ${result.restartReadySeconds} s`);
       console.log(`manager stop            ${result.managerStopSeconds} s`);
+      console.log(`  of it the CLI's start ${result.cliStartSeconds} s (npx pve-autopilot --help)`);
       console.log(
         `Ctrl-C to stopped       ${result.ctrlCStopSeconds.fresh} s (fresh), ${result.ctrlCStopSeconds.restart} s (restart)`,
       );
