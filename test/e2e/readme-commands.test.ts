@@ -26,6 +26,8 @@ const runElsewhere: Record<string, string> = {
   'npx pve-autopilot status': 'test/e2e/dev-stack.test.ts',
   'npm run -s cli -- status --json': 'test/e2e/dev-stack.test.ts',
   'npx pve-autopilot health-check --format json': 'test/e2e/dev-stack.test.ts',
+  'npx pve-autopilot --help': 'test/e2e/dev-stack.test.ts',
+  'npx pve-autopilot manager stop': 'test/e2e/dev-stack.test.ts',
   'npm test': '.ci/run',
   "curl -s localhost:9464/metrics | grep '^pve_autopilot_node_memory'": 'test/e2e/dev-stack.test.ts',
   'promtool check rules deploy/prometheus/alerts.yml': 'test/unit/metrics/metrics.test.ts',
