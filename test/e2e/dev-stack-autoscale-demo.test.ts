@@ -80,7 +80,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  if (stack?.pid !== undefined && stack.exitCode === null) {
+  if (stack?.pid !== undefined && stack.exitCode === null && stack.signalCode === null) {
     const exited = new Promise((r) => stack?.once('exit', r));
     process.kill(-stack.pid, 'SIGINT');
     const timer = setTimeout(() => stack?.pid !== undefined && process.kill(-stack.pid, 'SIGKILL'), 60_000);
