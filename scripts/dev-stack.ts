@@ -2,7 +2,6 @@
 // Temporal dev server (data kept in a file) with the project's search attributes, the worker, and a
 // self-check workflow proving the round trip. Ctrl-C stops the worker, the server and the simulator,
 // and leaves no process behind.
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from './temporal-cli';
 import { loadScenario, startSimulator, type RunningSim } from '../simulator/index';
 import { startChild, stopChild, type Child } from './lib/child';
+import { ensureWorkflowBundle } from './lib/workflow-bundle';
 import { STACK_CONFIG_MARK, stackConfigText } from './lib/stack-config';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes';
@@ -112,15 +112,18 @@ async function writeStackConfig(
   await writeFile(STACK_CONFIG, text, { mode: 0o600 });
 }
 
-/** Runs the pve-autopilot CLI and returns its exit code and output. */
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolveRun({ code: code ?? 1, output }));
-  });
+/**
+ * Runs a pve-autopilot command in this process (the CLI's own entry, as `npx pve-autopilot` runs
+ * it) and returns its exit code and output: a second Node process per command would add its
+ * start-up, seconds each, to every start.
+ */
+async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  // Loaded when first needed, while nothing else waits on this process.
+  const { main: cliMain } = await import('../src/cli/main');
+  let output = '';
+  const out = { write: (text: string) => (output += text) };
+  const code = await cliMain(args, { stdout: out, stderr: out, env });
+  return { code, output };
 }
 
 async function waitForServer(
@@ -195,11 +198,15 @@ async function main(): Promise<void> {
     { logFile: join(logDir, 'temporal-server.log') },
   );
   children.push(server);
-  const connection = await waitForServer(address, uiUrl, server, 60_000).catch((err: Error) => {
+  // While the server opens its database: the workflow bundle (reused when the code is unchanged)
+  // and pve-sim, none of which needs the other.
+  const bundle = ensureWorkflowBundle(join(opts.dataDir, 'workflow-bundle'));
+  const serverReady = waitForServer(address, uiUrl, server, 60_000).catch((err: Error) => {
     throw new Error(`${err.message}; see ${join(logDir, 'temporal-server.log')}`, { cause: err });
   });
-  const added = await ensureSearchAttributes(connection, 'default');
-  if (added.length) say(`registered search attributes: ${added.join(', ')}`);
+  // Settled at once, so a failure while another step is awaited is no unhandled rejection.
+  void bundle.catch(() => undefined);
+  void serverReady.catch(() => undefined);
 
   let proxmoxEnv: NodeJS.ProcessEnv = {};
   if (opts.sim) {
@@ -223,6 +230,16 @@ async function main(): Promise<void> {
     };
   }
 
+  const connection = await serverReady;
+  const added = await ensureSearchAttributes(connection, 'default');
+  if (added.length) say(`registered search attributes: ${added.join(', ')}`);
+  const workflowBundle = await bundle;
+  say(
+    workflowBundle.built
+      ? `built the workflow bundle in ${workflowBundle.seconds} s (kept for the next start)`
+      : 'workflow code unchanged since the last start: its bundle is reused',
+  );
+
   say('starting the worker');
   const worker = startChild('worker', process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     logFile: join(logDir, 'worker.log'),
@@ -233,6 +250,7 @@ async function main(): Promise<void> {
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
       METRICS_ADDRESS: `127.0.0.1:${opts.metricsPort}`,
+      WORKFLOW_BUNDLE_PATH: workflowBundle.path,
     },
   });
   children.push(worker);
@@ -264,12 +282,14 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
   };
-  for (const loop of ['generator', 'manager']) {
-    const result = await runCli([loop, 'start'], cliEnv);
+  const loops = ['generator', 'manager'];
+  const results = await Promise.all(loops.map((loop) => runCli([loop, 'start'], cliEnv)));
+  loops.forEach((loop, i) => {
+    const result = results[i] as { code: number; output: string };
     if (result.code === 0) say(`${loop} started`);
     else if (result.code === 3) say(`${loop} already running (kept from the last run)`);
     else throw new Error(`pve-autopilot ${loop} start failed (exit ${result.code}): ${result.output.trim()}`);
-  }
+  });
 
   say('ready');
   console.log(`

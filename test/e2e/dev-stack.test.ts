@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './support/cli';
@@ -15,6 +16,8 @@ export const devStackCommands = [
   'npx pve-autopilot status',
   'npm run -s cli -- status --json',
   'npx pve-autopilot health-check --format json',
+  'npx pve-autopilot --help',
+  'npx pve-autopilot manager stop',
 ] as const;
 
 interface Run {
@@ -90,7 +93,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (stack?.pid === undefined || stack.exitCode !== null) return;
+  if (stack?.pid === undefined || stack.exitCode !== null || stack.signalCode !== null) return;
   const exited = new Promise((r) => stack?.once('exit', r));
   process.kill(-stack.pid, 'SIGINT');
   const timer = setTimeout(() => stack?.pid !== undefined && process.kill(-stack.pid, 'SIGKILL'), 60_000);
@@ -139,5 +142,45 @@ describe('npm start, then the README first commands', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Cluster pve\n\nNODE +ZONE +STATUS +CPU % +MEM % /);
     expect(run.stdout).toMatch(/Generator: running +Manager: running/);
+  });
+
+  it('npx pve-autopilot --help prints the usage and exits 0', async () => {
+    const run = await sh('npx pve-autopilot --help');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^pve-autopilot: run a Proxmox VE LXC fleet/);
+    expect(run.stdout).toContain('Usage: pve-autopilot <command> [options]');
+  });
+
+  it('npx pve-autopilot manager stop: the manager answers that it is stopping, then stops', async () => {
+    // After the status test, which needs the manager running.
+    const run = await sh('npx pve-autopilot manager stop');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Cluster manager of cluster pve: (stopping|stopped)\n/);
+    await until('the manager stopped', 60_000, async () => {
+      const status = await sh('npx pve-autopilot status');
+      // Its run completes once no saga of its is in flight.
+      return /Manager: not running \(completed\)/.test(status.stdout) ? true : undefined;
+    });
+  });
+
+  it('Ctrl-C stops the worker, the Temporal server and pve-sim, and leaves nothing on their ports', async () => {
+    // Every child runs in its own process group, out of Ctrl-C's reach: only the launcher stops them.
+    // Run last: it ends the stack the tests above use.
+    if (stack?.pid === undefined) throw new Error('npm start is not running');
+    const exited = new Promise((r) => stack?.once('exit', r));
+    process.kill(-stack.pid, 'SIGINT');
+    await exited;
+    expect(output).toContain('[dev-stack] stopped');
+    for (const [name, port] of Object.entries(ports)) {
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      expect(open, `${name} port ${port} still answers after Ctrl-C`).toBe(false);
+    }
   });
 });

@@ -5,10 +5,16 @@
 // pve-sim and the test Temporal server), or listed in `runElsewhere` with the file that runs it,
 // and that file contains the command line. To cover a new README line, run it in a test and add
 // one entry to `runElsewhere` (or run it below).
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delimiter, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import proto from '@temporalio/proto';
+import { msToTs } from '@temporalio/common/lib/time';
+import { ensureTemporalCli } from '../../scripts/temporal-cli';
+import { freePort } from '../../scripts/lib/dev-server';
+import { uniqueTaskQueue } from '../support/temporal';
 import { startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 import { cliWorld, REPO, type CliRun, type CliWorld } from './support/cli';
@@ -20,6 +26,8 @@ const runElsewhere: Record<string, string> = {
   'npx pve-autopilot status': 'test/e2e/dev-stack.test.ts',
   'npm run -s cli -- status --json': 'test/e2e/dev-stack.test.ts',
   'npx pve-autopilot health-check --format json': 'test/e2e/dev-stack.test.ts',
+  'npx pve-autopilot --help': 'test/e2e/dev-stack.test.ts',
+  'npx pve-autopilot manager stop': 'test/e2e/dev-stack.test.ts',
   'npm test': '.ci/run',
   "curl -s localhost:9464/metrics | grep '^pve_autopilot_node_memory'": 'test/e2e/dev-stack.test.ts',
   'promtool check rules deploy/prometheus/alerts.yml': 'test/unit/metrics/metrics.test.ts',
@@ -31,6 +39,12 @@ const runElsewhere: Record<string, string> = {
   'npx pve-autopilot alerts --json': 'test/integration/alerts/kill.test.ts',
   'pve-autopilot spread check': 'test/e2e/spread-check.test.ts',
   'pve-autopilot spread check --exclude-pools web': 'test/e2e/spread-check.test.ts',
+  [String.raw`printf 'autoscale:\n  enabled: true\n' > autoscale-demo.yaml`]:
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
+  'PVE_AUTOPILOT_CONFIG=$PWD/autoscale-demo.yaml npm start -- --sim-scenario lab-2node-autoscale':
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
+  'npx pve-autopilot --config autoscale-demo.yaml autoscale status':
+    'test/e2e/dev-stack-autoscale-demo.test.ts',
 };
 
 /**
@@ -39,26 +53,11 @@ const runElsewhere: Record<string, string> = {
  */
 const notRunByTests: Record<string, string> = {
   'npm install': 'installs from the network; CI runs its lockfile form, npm ci, in .ci/run',
-  'npm run stack:prod': 'builds the Temporal server with Go and runs PostgreSQL: npm run test:prod territory',
+  // npm run test:prod starts the same stack through scripts/lib/prod-stack.ts (startProdStack, with
+  // no workers and no clusters of its own), not this command line.
+  'npm run stack:prod':
+    'needs the Temporal server built with Go and PostgreSQL, and takes the ports npm start uses by default',
   'npm run stack:prod -- --clusters 3': 'as npm run stack:prod',
-  'npm run worker': 'needs a Temporal Cloud namespace in its README context (the export lines above it)',
-  'export TEMPORAL_ADDRESS=my-ns.a1b2c.tmprl.cloud:7233 TEMPORAL_NAMESPACE=my-ns.a1b2c':
-    'a template for Temporal Cloud',
-  'export TEMPORAL_API_KEY=...': 'a template for Temporal Cloud',
-  'export TEMPORAL_TLS_CERT=/etc/pve-autopilot/client.pem TEMPORAL_TLS_KEY=/etc/pve-autopilot/client.key':
-    'a template for Temporal Cloud',
-  'for a in PveVmid PveNode PveOperation PveOutcome; do':
-    'a template (namespace NS); docker-compose.yml runs it',
-  'temporal operator search-attribute create --namespace NS --name $a --type Keyword': 'as the for line',
-  done: 'as the for line',
-  'temporal operator search-attribute create --namespace NS --name PveNeedsAttention --type Bool':
-    'a template (namespace NS); docker-compose.yml runs it',
-  "printf 'autoscale:\\n  enabled: true\\n' > autoscale-demo.yaml":
-    'the autoscale demo: a long-running npm start',
-  'PVE_AUTOPILOT_CONFIG=$PWD/autoscale-demo.yaml npm start -- --sim-scenario lab-2node-autoscale':
-    'the autoscale demo: a long-running npm start',
-  'npx pve-autopilot --config autoscale-demo.yaml autoscale status': 'the autoscale demo',
-  'npx vitest run test/unit/metrics': 'runs a part of npm test alone',
 };
 
 /** The README lines this file runs (in README order, in the describe below). */
@@ -71,6 +70,13 @@ const runHere = [
   'pve-autopilot manager start --automation recommend',
   'pve-autopilot manager status',
   'pve-autopilot manager approve --all',
+  // The worker section: the search attributes on a namespace of one's own (NS), then the worker.
+  'for a in PveVmid PveNode PveOperation PveOutcome; do',
+  'temporal operator search-attribute create --namespace NS --name $a --type Keyword',
+  'done',
+  'temporal operator search-attribute create --namespace NS --name PveNeedsAttention --type Bool',
+  'npm run worker',
+  'npx vitest run test/unit/metrics',
 ];
 
 export function readmeCommandLines(markdown: string): string[] {
@@ -220,6 +226,183 @@ describe('the README CLI examples, run as written', () => {
       const approved = await cli('pve-autopilot manager approve --all');
       expect(approved.code, approved.stderr).toBe(0);
       expect(approved.stdout).toMatch(/^Approved: c\d+-\d+/);
+    },
+  );
+});
+
+interface ShRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A README line (or block) run through sh in the repository, as a reader pastes it. */
+function sh(
+  script: string,
+  env: Record<string, string | undefined>,
+  opts: { timeoutMs?: number; onStart?: (pid: number, out: () => string) => void } = {},
+): Promise<ShRun> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so a signal reaches npm and everything it started.
+    const child = spawn('sh', ['-c', script], {
+      cwd: REPO,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const kill = () => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL');
+    const timer = setTimeout(kill, opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    if (child.pid !== undefined) opts.onStart?.(child.pid, () => stdout + stderr);
+  });
+}
+
+/** This process's environment without what would point a command elsewhere (or at vitest's own run). */
+function cleanEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] =>
+        e[1] !== undefined && !/^(PROXMOX_|TEMPORAL_(?!CLI$)|PVE_AUTOPILOT_|METRICS_|VITEST|npm_)/.test(e[0]),
+    ),
+  );
+}
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('the README worker section, run as written', () => {
+  it(
+    'the search-attribute lines register the four Keyword attributes and the Bool one on namespace NS',
+    { timeout: 120_000 },
+    async () => {
+      // NS is the reader's namespace: here a new one of this test's, so nothing is registered yet.
+      const ns = `readme-${Math.random().toString(36).slice(2, 10)}`;
+      const { workflowService, operatorService } = s.env.connection;
+      await workflowService.registerNamespace({
+        namespace: ns,
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      });
+      await until(`namespace ${ns}`, 30_000, async () => {
+        await operatorService.listSearchAttributes({ namespace: ns });
+        return true;
+      });
+      const block = [
+        'for a in PveVmid PveNode PveOperation PveOutcome; do',
+        'temporal operator search-attribute create --namespace NS --name $a --type Keyword',
+        'done',
+        'temporal operator search-attribute create --namespace NS --name PveNeedsAttention --type Bool',
+      ];
+      for (const l of block) expect(runHere).toContain(l);
+      const temporal = await ensureTemporalCli({ log: () => undefined });
+      const run = await sh(block.join('\n').replaceAll('--namespace NS', `--namespace ${ns}`), {
+        ...cleanEnv(),
+        // `temporal` as the reader has it on PATH, pointed at this test's server the CLI's own way.
+        PATH: `${dirname(temporal)}${delimiter}${process.env.PATH ?? ''}`,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const { customAttributes } = await operatorService.listSearchAttributes({ namespace: ns });
+      const { INDEXED_VALUE_TYPE_KEYWORD: keyword, INDEXED_VALUE_TYPE_BOOL: bool } =
+        proto.temporal.api.enums.v1.IndexedValueType;
+      expect(customAttributes).toMatchObject({
+        PveVmid: keyword,
+        PveNode: keyword,
+        PveOperation: keyword,
+        PveOutcome: keyword,
+        PveNeedsAttention: bool,
+      });
+    },
+  );
+
+  it(
+    'npm run worker polls the task queue, logs JSON to stdout, serves /metrics, and stops on SIGINT',
+    { timeout: 180_000 },
+    async () => {
+      expect(runHere).toContain('npm run worker');
+      const taskQueue = uniqueTaskQueue('readme-worker');
+      const metricsPort = await freePort();
+      let polling: Record<string, unknown> | undefined;
+      let metrics = '';
+      const run = await sh(
+        'npm run worker',
+        {
+          ...cleanEnv(),
+          ...w.env,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+          // The shared bundle of the test run: the same workflows, without building them again.
+          WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+        },
+        {
+          onStart: (pid, out) => {
+            void until('the worker polling', 150_000, async () => {
+              polling = out()
+                .split('\n')
+                .filter((l) => l.startsWith('{'))
+                .map((l) => JSON.parse(l) as Record<string, unknown>)
+                .find((l) => l.msg === 'worker polling');
+              if (polling === undefined) return undefined;
+              metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+              return true;
+            })
+              .catch(() => undefined)
+              .finally(() => process.kill(-pid, 'SIGINT'));
+          },
+        },
+      );
+      expect(polling, run.stdout + run.stderr).toMatchObject({ taskQueue, namespace: 'default' });
+      expect(metrics).toMatch(/^# TYPE pve_autopilot_saga_outcomes_total counter$/m);
+      // SIGINT (Ctrl-C, to npm and the worker alike): it stops polling, lets running activities
+      // finish, and says so last. (sh and npm themselves end by the signal, as in a terminal.)
+      const lines = run.stdout.trim().split('\n');
+      expect(lines.at(-1), run.stdout + run.stderr).toContain('"msg":"worker stopped"');
+    },
+  );
+
+  it('npm run worker exits 1 naming the address when Temporal stays unreachable', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const run = await sh('npm run worker', {
+      ...cleanEnv(),
+      ...w.env,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_CONNECT_TIMEOUT_MS: '2000',
+      METRICS_ADDRESS: 'off',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain(address);
+  });
+});
+
+describe('the README metrics section, run as written', () => {
+  it(
+    'npx vitest run test/unit/metrics runs the metrics checks and passes',
+    { timeout: 300_000 },
+    async () => {
+      expect(runHere).toContain('npx vitest run test/unit/metrics');
+      const run = await sh(
+        'npx vitest run test/unit/metrics',
+        { ...cleanEnv(), NO_COLOR: '1', FORCE_COLOR: '0' },
+        { timeoutMs: 280_000 },
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('test/unit/metrics/metrics.test.ts');
+      expect(run.stdout).toMatch(/Test Files +1 passed \(1\)/);
     },
   );
 });
