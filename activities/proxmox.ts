@@ -16,7 +16,6 @@ import {
   type ManagedScope,
   type NodeState,
 } from '../src/domain';
-import { NetworkRates } from '../src/metrics/network-rates';
 import {
   countingRequests,
   findActiveTask,
@@ -97,8 +96,6 @@ export interface CreateRequest {
 
 export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
   const { pve, scope } = deps;
-  /** This worker's previous reading of the guests' network counters: node rates are their growth. */
-  const networkRates = new NetworkRates();
 
   /**
    * The write guard of every activity that changes something, from the worker's own scope (never
@@ -221,28 +218,14 @@ export function createProxmoxActivities(deps: ProxmoxActivityDeps) {
     },
 
     /**
-     * The whole cluster in one GET /cluster/resources, in the compact form history keeps, with each
-     * node's network rate since this worker's previous observation.
+     * The whole cluster in one GET /cluster/resources, in the compact form history keeps, the
+     * containers' network counters included (the manager works out the rates from two of them).
      */
     async observeCluster(): Promise<Observation> {
       return asActivity(async () => {
         const { value: resources, requests } = await countingRequests(() => pve.clusterResources());
         deps.onObserved?.({ apiRequests: requests, workflowType: Context.current().info.workflowType ?? '' });
-        const snapshot = toClusterSnapshot(resources, Date.now());
-        const guests = resources.flatMap((r) =>
-          r.vmid !== undefined && r.node !== undefined && (r.type === 'lxc' || r.type === 'qemu')
-            ? [{ vmid: r.vmid, node: r.node, netin: r.netin ?? 0, netout: r.netout ?? 0 }]
-            : [],
-        );
-        const rates = networkRates.update(snapshot.takenAt, guests);
-        if (rates !== null) {
-          for (const node of snapshot.nodes) {
-            const rate = rates.get(node.name);
-            node.netinRate = Math.round(rate?.inBytesPerSecond ?? 0);
-            node.netoutRate = Math.round(rate?.outBytesPerSecond ?? 0);
-          }
-        }
-        return encodeObservation(snapshot);
+        return encodeObservation(toClusterSnapshot(resources, Date.now()));
       });
     },
 

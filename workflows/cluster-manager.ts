@@ -29,6 +29,7 @@ import {
   ruleNames,
   ruleRegistry,
   step,
+  withNetworkRates,
   withRecommendationsExpired,
   type Command,
   type EnabledRule,
@@ -267,7 +268,8 @@ class ClusterManager {
     const startedAt = Date.now();
     this.observing = true;
     try {
-      this.snapshot = snapshotOf(await reads.observeCluster());
+      // The network rates come from this observation's counters against the previous one's.
+      this.snapshot = withNetworkRates(snapshotOf(await reads.observeCluster()), this.snapshot);
     } catch (err) {
       // A cluster that cannot be read is a reason to try again next cycle, never to end the manager.
       this.problem = `cycle ${cycle}: could not observe the cluster: ${failureText(err)}`;

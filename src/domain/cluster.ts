@@ -15,8 +15,9 @@ export interface NodeState {
   disk: number;
   maxdisk: number;
   /**
-   * Bytes per second its guests received and sent since the worker's previous observation (PVE
-   * reports no node counters); absent on a worker's first observation. For the metrics only.
+   * Bytes per second its containers received and sent since the manager's previous observation
+   * (PVE reports no node counters): the sum of their rates. Set by the manager (withNetworkRates in
+   * src/policy/metrics.ts), absent without a previous observation.
    */
   netinRate?: number;
   netoutRate?: number;
@@ -44,6 +45,12 @@ export interface ContainerState {
   /** Network byte counters since the container started, when the observation carries them. */
   netin?: number;
   netout?: number;
+  /**
+   * Bytes per second since the manager's previous observation, from the counters' change; absent
+   * when there is none to compare with (first observation, moved, restarted, new).
+   */
+  netinRate?: number;
+  netoutRate?: number;
 }
 
 /** One observation of the cluster, taken from a single GET /cluster/resources. */

@@ -1,6 +1,7 @@
 // The compact form of a ClusterSnapshot that travels through workflow history: one row of numbers
-// per container and each pool, tag list and lock written once. A full snapshot costs about 240 B per
-// container in history; a row costs about 50, so the manager can observe 10,000 containers in one
+// per container and each pool, tag list and lock written once. A full snapshot costs about 280 B per
+// container in history; a row costs about 70 (60 without the network counters: fleet-large's 2,000
+// containers take 142 KB, 117 KB without), so the manager can observe 10,000 containers in one
 // payload well under Temporal's limits.
 
 import type { ClusterSnapshot, ContainerState, NodeState } from './cluster';
@@ -20,6 +21,8 @@ const Col = {
   pool: 10,
   tags: 11,
   lock: 12,
+  netin: 13,
+  netout: 14,
 } as const;
 
 const RUNNING = 1;
@@ -38,7 +41,9 @@ export interface Observation {
   /**
    * One row per container: vmid, node index, flags (1 running, 2 template), cpu × 10000, maxcpu,
    * mem KiB, maxmem MiB (PVE configures it in MiB), disk MiB, maxdisk MiB, uptime s, then string
-   * indexes (-1 for none) of pool, tags and lock. Names are left out: decoded as `CT<vmid>`.
+   * indexes (-1 for none) of pool, tags and lock, then, when the API gave them, the network
+   * counters netin and netout in KiB (the rates are their change between observations; a KiB per
+   * 10 s cycle is 100 B/s). Names are left out: decoded as `CT<vmid>`.
    */
   containers: number[][];
 }
@@ -66,7 +71,7 @@ export function encodeObservation(snapshot: ClusterSnapshot): Observation {
       nodeIndex.set(ct.node, node);
       extraNodes.push(unknownNode(ct.node));
     }
-    return [
+    const row = [
       ct.vmid,
       node,
       (ct.status === 'running' ? RUNNING : 0) | (ct.template ? TEMPLATE : 0),
@@ -81,6 +86,10 @@ export function encodeObservation(snapshot: ClusterSnapshot): Observation {
       ref(ct.tags.length > 0 ? ct.tags.join(';') : undefined),
       ref(ct.lock),
     ];
+    if (ct.netin !== undefined && ct.netout !== undefined) {
+      row.push(Math.round(ct.netin / KiB), Math.round(ct.netout / KiB));
+    }
+    return row;
   });
   return {
     format: 'compact-1',
@@ -118,6 +127,11 @@ export function decodeObservation(obs: Observation): ClusterSnapshot {
     const lock = str(row[Col.lock]);
     if (pool !== undefined) ct.pool = pool;
     if (lock !== undefined) ct.lock = lock;
+    // Rows written before the counters were kept end at the lock.
+    if (row.length > Col.netout) {
+      ct.netin = (row[Col.netin] ?? 0) * KiB;
+      ct.netout = (row[Col.netout] ?? 0) * KiB;
+    }
     return ct;
   });
   return { takenAt: obs.takenAt, nodes: obs.nodes.map((n) => ({ ...n })), containers };

@@ -42,12 +42,12 @@ export class OrchestratorMetrics {
     diskTotal: this.gauge('node_disk_total_bytes', "Size of the node's root disk.", nodeLabels),
     netIn: this.gauge(
       'node_network_receive_bytes_per_second',
-      "Bytes per second the node's guests received between the last two observations.",
+      "Bytes per second the node's containers received between the manager's last two observations.",
       nodeLabels,
     ),
     netOut: this.gauge(
       'node_network_transmit_bytes_per_second',
-      "Bytes per second the node's guests sent between the last two observations.",
+      "Bytes per second the node's containers sent between the manager's last two observations.",
       nodeLabels,
     ),
   };

@@ -42,6 +42,11 @@ function toContainer(r: ClusterResource & { vmid: number; node: string }): Conta
   // Optional keys are left out rather than set to undefined: snapshots travel as JSON payloads.
   if (r.pool !== undefined && r.pool !== '') ct.pool = r.pool;
   if (r.lock !== undefined && r.lock !== '') ct.lock = r.lock;
+  // The counters give the network rates, from their change between two observations.
+  if (r.netin !== undefined && r.netout !== undefined) {
+    ct.netin = r.netin;
+    ct.netout = r.netout;
+  }
   return ct;
 }
 

@@ -29,6 +29,12 @@ export const balanceConfigSchema = ruleSection(
     cooldownSeconds: numberBetween(0, 7 * DAY_SECONDS).default(3600),
     /** Moves proposed in one round, at most (the manager's budgets bound them too). */
     maxMovesPerRound: integerBetween(1, 64).default(8),
+    /**
+     * How far the plan runs ahead of the cluster: migrations in flight, and the rule's proposed and
+     * waiting for a free slot, at most. Further ahead, moves from the plan's tail start while the hottest
+     * nodes wait for their slots: more moves to the same imbalance.
+     */
+    maxMovesAhead: integerBetween(1, 64).default(16),
   },
   { enabled: false, automation: 'auto', priority: 60 },
 ).superRefine((t, ctx) => {

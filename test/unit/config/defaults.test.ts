@@ -61,6 +61,7 @@ const balanceDefaults = {
   margin: 0.005,
   cooldownSeconds: 3600,
   maxMovesPerRound: 8,
+  maxMovesAhead: 16,
 } satisfies Config['balance'];
 
 const affinityDefaults = {

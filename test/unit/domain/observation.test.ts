@@ -50,6 +50,20 @@ describe('the compact observation', () => {
     expect(decodeObservation(encodeObservation(snapshot))).toEqual(snapshot);
   });
 
+  it('keeps the network counters, in KiB, and reads rows written before them without', () => {
+    const counted = {
+      ...snapshot,
+      containers: [ct(1401, { netin: 5_000 * 1024, netout: 77 * 1024 }), ct(1405)],
+    };
+    const obs = encodeObservation(counted);
+    expect(obs.containers[0]?.slice(-2)).toEqual([5_000, 77]);
+    expect(decodeObservation(obs)).toEqual(counted);
+    // An older row ends at the lock column: no counters, rather than zeros.
+    const old = { ...obs, containers: obs.containers.map((row) => row.slice(0, 13)) };
+    const back = decodeObservation(old).containers[0];
+    expect(back && 'netin' in back).toBe(false);
+  });
+
   it('stores each pool and tag list once', () => {
     const obs = encodeObservation(snapshot);
     expect(obs.strings).toEqual(['web', 'a;b', 'migrate']);

@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterSnapshot, ContainerState, NodeState } from '../../../src/domain';
 import { feedOf, type FeedSettings } from '../../../src/metrics/feed';
-import { NetworkRates } from '../../../src/metrics/network-rates';
+import { decodeObservation, encodeObservation } from '../../../src/domain';
+import { metricsOf, withNetworkRates } from '../../../src/policy';
+import { clusterResourcesSchema, toClusterSnapshot } from '../../../src/proxmox';
 import { OrchestratorMetrics } from '../../../src/metrics/orchestrator-metrics';
 import { metricsText, parseMetricsAddress } from '../../../worker/metrics-server';
 import { freePort, promtool } from '../../support/prometheus';
@@ -114,30 +116,79 @@ describe('the metrics feed', () => {
 });
 
 describe('network rates', () => {
-  it("sums the growth of each node's guest counters over the time between readings", () => {
-    const rates = new NetworkRates();
-    expect(rates.update(0, [{ vmid: 1, node: 'a', netin: 100, netout: 10 }])).toBeNull();
-    const next = rates.update(10_000, [
-      { vmid: 1, node: 'a', netin: 1100, netout: 210 },
-      { vmid: 2, node: 'a', netin: 5_000_000, netout: 0 }, // new: counts from its next reading
+  /** One /cluster/resources answer: node px1 and the containers' counters as PVE gives them. */
+  const resources = (guests: Array<{ vmid: number; node: string; netin: number; netout: number }>) =>
+    clusterResourcesSchema.parse([
+      { id: 'node/px1', type: 'node', node: 'px1', status: 'online', maxcpu: 8, maxmem: 32 * GiB },
+      { id: 'node/px2', type: 'node', node: 'px2', status: 'online', maxcpu: 8, maxmem: 32 * GiB },
+      ...guests.map((g) => ({ id: `lxc/${g.vmid}`, type: 'lxc', status: 'running', maxmem: GiB, ...g })),
     ]);
-    expect(next?.get('a')).toEqual({ inBytesPerSecond: 100, outBytesPerSecond: 20 });
+  /** What the manager holds after a cycle: the activity's compact observation, decoded, with rates. */
+  const observed = (at: number, guests: Parameters<typeof resources>[0], previous: ClusterSnapshot | null) =>
+    withNetworkRates(
+      decodeObservation(encodeObservation(toClusterSnapshot(resources(guests), at))),
+      previous,
+    );
+
+  it('reach the rule and the metrics feed from two observations through the compact form', () => {
+    const first = observed(0, [{ vmid: 1400, node: 'px1', netin: 1024 * 1000, netout: 0 }], null);
+    expect(metricsOf(first).nodes[0]?.netInBps).toBeNull();
+    const second = observed(
+      10_000,
+      [{ vmid: 1400, node: 'px1', netin: 1024 * 1100, netout: 1024 * 20 }],
+      first,
+    );
+    const metrics = metricsOf(second);
+    expect(metrics.containers[0]).toMatchObject({ vmid: 1400, netInBps: 10_240, netOutBps: 2_048 });
+    expect(metrics.nodes.map((n) => [n.node, n.netInBps, n.netOutBps])).toEqual([
+      ['px1', 10_240, 2_048],
+      ['px2', 0, 0],
+    ]);
+    const feed = feedOf(second, { ...settings, drainedNodes: [] });
+    expect(feed.nodes[0]).toMatchObject({
+      networkReceiveBytesPerSecond: 10_240,
+      networkTransmitBytesPerSecond: 2_048,
+    });
   });
 
-  it('leaves out a guest that moved or whose counters went down (restarted)', () => {
-    const rates = new NetworkRates();
-    rates.update(0, [
-      { vmid: 1, node: 'a', netin: 1000, netout: 1000 },
-      { vmid: 2, node: 'a', netin: 1000, netout: 1000 },
-      { vmid: 3, node: 'b', netin: 0, netout: 0 },
+  it('leave out a container that is new, moved or whose counters went down (restarted)', () => {
+    const first = observed(
+      0,
+      [
+        { vmid: 1401, node: 'px1', netin: 10_000, netout: 10_000 },
+        { vmid: 1402, node: 'px1', netin: 10_000, netout: 10_000 },
+        { vmid: 1403, node: 'px2', netin: 0, netout: 0 },
+      ],
+      null,
+    );
+    const second = observed(
+      1000,
+      [
+        { vmid: 1401, node: 'px2', netin: 20_480, netout: 20_480 }, // moved
+        { vmid: 1402, node: 'px1', netin: 1024, netout: 1024 }, // restarted
+        { vmid: 1403, node: 'px2', netin: 51_200, netout: 71_680 },
+        { vmid: 1404, node: 'px1', netin: 5_000_000, netout: 0 }, // new: counts from its next reading
+      ],
+      first,
+    );
+    const rate = (vmid: number) => metricsOf(second).containers.find((c) => c.vmid === vmid)?.netInBps;
+    expect([rate(1401), rate(1402), rate(1403), rate(1404)]).toEqual([null, null, 51_200, null]);
+    expect(second.nodes.map((n) => [n.name, n.netinRate, n.netoutRate])).toEqual([
+      ['px1', 0, 0],
+      ['px2', 51_200, 71_680],
     ]);
-    const next = rates.update(1000, [
-      { vmid: 1, node: 'b', netin: 2000, netout: 2000 },
-      { vmid: 2, node: 'a', netin: 10, netout: 10 },
-      { vmid: 3, node: 'b', netin: 50, netout: 70 },
-    ]);
-    expect(next?.get('a')).toEqual({ inBytesPerSecond: 0, outBytesPerSecond: 0 });
-    expect(next?.get('b')).toEqual({ inBytesPerSecond: 50, outBytesPerSecond: 70 });
+  });
+
+  it('are not carried over from the observation before', () => {
+    const first = observed(0, [{ vmid: 1400, node: 'px1', netin: 0, netout: 0 }], null);
+    const second = observed(1000, [{ vmid: 1400, node: 'px1', netin: 1024, netout: 1024 }], first);
+    // A third reading with the counter gone down: the rate the second one got does not stay.
+    const third = withNetworkRates(
+      { ...second, takenAt: 2000, containers: second.containers.map((c) => ({ ...c, netin: 0, netout: 0 })) },
+      second,
+    );
+    expect(third.containers[0]?.netinRate).toBeUndefined();
+    expect(third.nodes[0]?.netinRate).toBe(0);
   });
 });
 

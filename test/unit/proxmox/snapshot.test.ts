@@ -49,6 +49,8 @@ const wire = [
     uptime: 99,
     tags: 'autopilot;web',
     pool: 'fleet',
+    netin: 123_456_789,
+    netout: 9_876_543,
   },
   {
     id: 'lxc/101',
@@ -119,9 +121,18 @@ describe('toClusterSnapshot', () => {
       tags: ['autopilot', 'web'],
       pool: 'fleet',
       template: false,
+      netin: 123_456_789,
+      netout: 9_876_543,
     });
     expect(snapshot.containers.find((c) => c.vmid === 101)?.lock).toBe('migrate');
     expect(snapshot.containers.find((c) => c.vmid === 900)?.template).toBe(true);
+  });
+
+  it('keeps the network counters (the rates are their change between observations), none when absent', () => {
+    const web = snapshot.containers.find((c) => c.vmid === 205);
+    expect([web?.netin, web?.netout]).toEqual([123_456_789, 9_876_543]);
+    const db = snapshot.containers.find((c) => c.vmid === 101);
+    expect(db && ('netin' in db || 'netout' in db)).toBe(false);
   });
 
   it('reports a guest in unknown state (node down) as not running', () => {

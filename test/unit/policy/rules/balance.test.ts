@@ -230,6 +230,75 @@ describe('balance rule: the moves it chooses', () => {
   });
 });
 
+describe('balance rule: which move first (fewest moves, least memory)', () => {
+  // pve-a holds the containers listed, pve-b..d nothing: each row is the first move the plan takes.
+  // A move ranks by its cut of the imbalance over (its memory + 4 GiB): a move is worth 4 GiB.
+  const rows: Array<{ name: string; onA: number[]; first: number }> = [
+    // The 6 GiB cuts most (1.347 → 0.793), the 5 GiB nearly as much (→ 0.839) with 1 GiB less.
+    { name: 'nearly the largest cut for less memory', onA: [6, 3, 5], first: 5 },
+    // A move is worth 4 GiB: three 1 GiB moves would not do what one 8 GiB move does.
+    { name: 'the largest useful container over a small one', onA: [8, 8, 8, 1], first: 8 },
+    { name: 'the largest useful container', onA: [4, 2, 2, 2], first: 4 },
+    // The 6 GiB would make its target the hottest node (7 GiB against pve-a's 2).
+    { name: 'not a container that only swaps the roles', onA: [6, 1], first: 1 },
+  ];
+  for (const row of rows) {
+    it(`${row.name}: pve-a with ${row.onA.join(', ')} GiB moves the ${row.first} GiB first`, () => {
+      const cts = row.onA.map((memGiB, i) => ({ vmid: 1001 + i, node: 'pve-a', memGiB }));
+      const config = balance({ holdRounds: 1, target: 0, maxMovesPerRound: 1 });
+      const plan = planBalance(viewOf(cluster(four, cts)), config, emptyBalanceState(), { budgets: false });
+      expect(plan.moves.map((m) => [m.from, m.memBytes / GiB])).toEqual([['pve-a', row.first]]);
+    });
+  }
+
+  /** pve-a: 12 + 8 GiB and 0.5 GiB on its way to pve-d; pve-b 4 + 2 GiB; pve-c empty. */
+  const busy = cluster(four, [
+    { vmid: 1001, node: 'pve-a', memGiB: 12 },
+    { vmid: 1002, node: 'pve-a', memGiB: 8 },
+    { vmid: 1003, node: 'pve-a', memGiB: 0.5 },
+    { vmid: 1004, node: 'pve-b', memGiB: 4 },
+    { vmid: 1005, node: 'pve-b', memGiB: 2 },
+  ]);
+  const flying = { kind: 'migrate', vmid: 1003, from: 'pve-a', to: 'pve-d', reason: '' } as const;
+  const oneSlot: CoreSettings = { ...settings, maxPerNode: 1 };
+  const busyView = (s: CoreSettings): RuleView => {
+    const projected = projectCluster(busy, s, [flying]);
+    return {
+      ...viewOf(busy, s),
+      loads: nodeLoadsOf(projected),
+      actionable: roundActionable(busy, s, projected, {}, NOW),
+      inFlight: [flying],
+    };
+  };
+
+  it('waits for a free slot on the hottest node rather than start a worse move that fits now', () => {
+    // pve-a → pve-c (8 GiB: 1.059 → 0.543) gets to the target; with one slot per node, pve-a's is
+    // taken by the move in flight.
+    const config = balance({ holdRounds: 1, threshold: 0.9, target: 0.6, margin: 0.01 });
+    const free = planBalance(busyView(settings), config, emptyBalanceState(), { budgets: true });
+    expect(free.moves.map((m) => [m.vmid, m.from, m.to])).toEqual([[1002, 'pve-a', 'pve-c']]);
+    const full = planBalance(busyView(oneSlot), config, emptyBalanceState(), { budgets: true });
+    // Not a move from pve-b, which would cut the imbalance too, but far less.
+    expect(full.moves).toEqual([]);
+    expect(full.notes.join('\n')).toContain('1 more move(s) of the plan wait for a free migration slot');
+    // suggest (no budgets) shows the move that waits.
+    const shown = planBalance(busyView(oneSlot), config, emptyBalanceState(), { budgets: false });
+    expect(shown.moves.map((m) => m.vmid)).toEqual([1002]);
+  });
+
+  it('runs at most maxMovesAhead moves ahead of the cluster, the moves in flight counted', () => {
+    // The plan: pve-a → pve-c, then pve-b → pve-d, beside the move in flight.
+    const view = busyView(settings);
+    const ahead = (maxMovesAhead: number) =>
+      planBalance(view, balance({ holdRounds: 1, target: 0, maxMovesAhead }), emptyBalanceState(), {
+        budgets: true,
+      }).moves.length;
+    expect(ahead(1)).toBe(0);
+    expect(ahead(2)).toBe(1);
+    expect(ahead(3)).toBe(2);
+  });
+});
+
 describe('balance rule: properties', () => {
   const nodeNames = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
   const arbitraryCluster = fc
