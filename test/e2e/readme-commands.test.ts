@@ -45,6 +45,9 @@ const runElsewhere: Record<string, string> = {
     'test/e2e/dev-stack-autoscale-demo.test.ts',
   'npx pve-autopilot --config autoscale-demo.yaml autoscale status':
     'test/e2e/dev-stack-autoscale-demo.test.ts',
+  // Run by npm run test:prod (Go-built Temporal server, PostgreSQL), not npm test.
+  'npm run stack:prod': 'test/prod/readme-stack-prod.test.ts',
+  'npm run stack:prod -- --clusters 3': 'test/prod/readme-stack-prod.test.ts',
 };
 
 /**
@@ -53,11 +56,6 @@ const runElsewhere: Record<string, string> = {
  */
 const notRunByTests: Record<string, string> = {
   'npm install': 'installs from the network; CI runs its lockfile form, npm ci, in .ci/run',
-  // npm run test:prod starts the same stack through scripts/lib/prod-stack.ts (startProdStack, with
-  // no workers and no clusters of its own), not this command line.
-  'npm run stack:prod':
-    'needs the Temporal server built with Go and PostgreSQL, and takes the ports npm start uses by default',
-  'npm run stack:prod -- --clusters 3': 'as npm run stack:prod',
 };
 
 /** The README lines this file runs (in README order, in the describe below). */
