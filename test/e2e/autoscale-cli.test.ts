@@ -90,7 +90,8 @@ describe('pve-autopilot with autoscaling', () => {
     const hot = doc.containers.find((c) => c.vmid === HOT);
     expect(hot).toMatchObject({ cores: 2, targetCores: 3 });
     expect(hot?.cpuPercent).toBeGreaterThanOrEqual(80);
-    expect(hot?.why).toMatch(/^CPU 9\d % avg of 1 cycles ≥ 80 %: 2 → 3 cores$/);
+    // The hot profile runs at 90-100 % of its cores (100 when its noise hits the cap).
+    expect(hot?.why).toMatch(/^CPU (9\d|100) % avg of 1 cycles ≥ 80 %: 2 → 3 cores$/);
     expect(doc.containers.find((c) => c.vmid === 1403)).toMatchObject({
       status: 'stopped',
       why: 'stopped: a stopped container is never scaled',
