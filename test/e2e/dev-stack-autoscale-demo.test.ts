@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from './support/cli';
+import { REPO, runShell, type CliRun as Run } from './support/cli';
 
 // README command lines this file runs as written (readme-commands.test.ts checks they are here):
 export const autoscaleDemoCommands = [
@@ -18,12 +18,6 @@ export const autoscaleDemoCommands = [
 ] as const;
 const [writeConfig, startStack, autoscaleStatus] = autoscaleDemoCommands;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 let env: Record<string, string>;
 let stack: ChildProcess | undefined;
@@ -32,19 +26,7 @@ const base = 20_000 + Math.floor(Math.random() * 4000) * 10;
 const ports = { temporal: base + 1, ui: base + 4, metrics: base + 6, sim: base + 8 };
 
 function sh(command: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runShell(command, { env, cwd: dir });
 }
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {

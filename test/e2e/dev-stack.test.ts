@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from './support/cli';
+import { REPO, runShell, type CliRun as Run } from './support/cli';
 
 // README command lines this file runs as written (readme-commands.test.ts checks they are here):
 export const devStackCommands = [
@@ -20,12 +20,6 @@ export const devStackCommands = [
   'npx pve-autopilot manager stop',
 ] as const;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let stack: ChildProcess | undefined;
 let output = '';
 let env: Record<string, string>;
@@ -34,19 +28,7 @@ const base = 20_000 + Math.floor(Math.random() * 4000) * 10;
 const ports = { temporal: base, ui: base + 3, metrics: base + 5, sim: base + 7 };
 
 function sh(command: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runShell(command, { env, cwd: REPO });
 }
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {

@@ -67,12 +67,21 @@ export async function cliWorld(sim: RunningSim, taskQueue: string, extraYaml = '
 
 export function runCli(args: readonly string[], opts: CliOptions): Promise<CliRun> {
   const argv = opts.entry === undefined ? ['--import', 'tsx', MAIN, ...args] : [opts.entry, ...args];
+  return collect(process.execPath, argv, { env: opts.env, cwd: opts.cwd ?? REPO });
+}
+
+/** A command line through `sh -c`, as a README shows it, killed after 90 s like any CLI run. */
+export function runShell(command: string, opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<CliRun> {
+  return collect('sh', ['-c', command], { env: opts.env, cwd: opts.cwd ?? REPO });
+}
+
+function collect(
+  file: string,
+  argv: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd: string },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      env: opts.env,
-      cwd: opts.cwd ?? REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(file, argv, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
