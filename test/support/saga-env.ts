@@ -7,6 +7,7 @@ import type { Workflow } from '@temporalio/common';
 import { createProxmoxActivities } from '../../activities/proxmox';
 import { SagaFailureType, sagaProgressQuery } from '../../workflows/sagas/saga';
 import { refusalMessage, type ManagedScope, type OperationResult } from '../../src/domain';
+import { PveError } from '../../src/proxmox';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
 import { startTestSim, type TestSim } from './sim';
 import type { SimOptions } from '../../simulator/index';
@@ -107,18 +108,27 @@ export interface CtView {
   swap: number;
 }
 
-/** The container as pve-sim has it, read through the public API. */
+/**
+ * The container as pve-sim has it, read through the public API. A CT destroyed or moved between the
+ * listing and the config read is listed again: a test polling for a destroy sees it gone, not an error.
+ */
 export async function ctView(sim: TestSim, vmid: number): Promise<CtView | null> {
-  const guest = (await sim.pve.clusterResources('vm')).find((g) => g.vmid === vmid);
-  if (!guest?.node) return null;
-  const config = await sim.pve.containerConfig(guest.node, vmid);
-  return {
-    node: guest.node,
-    status: guest.status ?? '',
-    cores: config.cores ?? 0,
-    memory: config.memory ?? 0,
-    swap: config.swap ?? 0,
-  };
+  for (let attempt = 1; ; attempt++) {
+    const guest = (await sim.pve.clusterResources('vm')).find((g) => g.vmid === vmid);
+    if (!guest?.node) return null;
+    const config = await sim.pve.containerConfig(guest.node, vmid).catch((err: unknown) => {
+      if (attempt < 5 && err instanceof PveError && err.kind === 'not-found') return null;
+      throw err;
+    });
+    if (!config) continue;
+    return {
+      node: guest.node,
+      status: guest.status ?? '',
+      cores: config.cores ?? 0,
+      memory: config.memory ?? 0,
+      swap: config.swap ?? 0,
+    };
+  }
 }
 
 /**

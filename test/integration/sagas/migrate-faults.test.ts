@@ -105,10 +105,14 @@ async function runCase(c: Case) {
       args: [{ vmid, target, scope: labScope }],
     },
   );
-  const [outcome] = await s.run(() => Promise.all([outcomeOf(handle), c.during?.(handle)]));
-  await s.sim.admin('DELETE', '/_sim/faults');
-  await s.sim.admin('POST', `/_sim/nodes/${target}/online`);
-  return outcome;
+  try {
+    const [outcome] = await s.run(() => Promise.all([outcomeOf(handle), c.during?.(handle)]));
+    return outcome;
+  } finally {
+    // Even when a case fails, the next one starts without its faults.
+    await s.sim.admin('DELETE', '/_sim/faults');
+    await s.sim.admin('POST', `/_sim/nodes/${target}/online`);
+  }
 }
 
 describe('migrate fault matrix: the container ends running on its source with its original config', () => {

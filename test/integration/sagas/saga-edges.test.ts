@@ -1,7 +1,7 @@
 // Edges of the container sagas, each a defect once reproduced on pve-sim: a vmid reused while a drop
 // ran, a goal someone else reached first, compensation tasks that fail, a stale digest during a
 // rollback, a first read that fails, a lost migrate answer, an offline source node.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createProxmoxActivities } from '../../../activities/proxmox';
@@ -28,6 +28,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await s?.teardown();
+});
+// A case that fails half-way must not leave its faults behind to stall the cases after it.
+afterEach(async () => {
+  await s.sim.admin('DELETE', '/_sim/faults');
 });
 
 const fault = (body: Record<string, unknown>) => s.sim.admin<{ id: string }>('POST', '/_sim/faults', body);
@@ -78,6 +82,20 @@ async function extraWorker(
   const worker = await createTestWorker(s.env, { taskQueue, activities });
   return { taskQueue, worker, done: worker.run() };
 }
+
+describe('test support', () => {
+  it('ctView reads a CT destroyed between its listing and its config read as gone', async () => {
+    const vmid = 1465;
+    await freshContainer(vmid);
+    await finish('srv-px1', await s.sim.pve.stopContainer('srv-px1', vmid));
+    // The config read is held 1 s; the CT is destroyed while it waits.
+    await fault({ method: 'GET', path: `/nodes/srv-px1/lxc/${vmid}/config`, latencyMs: 1000, times: 1 });
+    const view = ctView(s.sim, vmid);
+    await pause(200);
+    await finish('srv-px1', await s.sim.pve.destroyContainer('srv-px1', vmid, { purge: true }));
+    expect(await view).toBeNull();
+  });
+});
 
 describe('vmid reuse', () => {
   it('a drop whose CT was destroyed and replaced by another before its verify reports succeeded and leaves the new one alone', async () => {
