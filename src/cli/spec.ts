@@ -374,7 +374,7 @@ export const commandSpecs: readonly CommandSpec[] = [
     options: {
       online: {
         type: 'boolean',
-        help: 'also read the cluster: a zone node it lacks is an error, a node in no zone a warning',
+        help: 'also read the cluster: a zone or pin node it lacks is an error, a node in no zone a warning',
       },
     },
   },

@@ -85,3 +85,23 @@ export const affinityRulesSchema = z
       seen.add(r.name);
     });
   }, whenFieldsValid);
+
+/**
+ * The pin rules' nodes the cluster lacks (a typo, a retired node): such a rule allows fewer nodes
+ * than it says, or none. Needs the cluster, so `config validate --online` runs it, as it checks zones.
+ */
+export function pinProblems(
+  rules: readonly AffinityRule[],
+  clusterNodes: readonly string[],
+): Array<{ path: string; message: string }> {
+  const known = new Set(clusterNodes);
+  const has = [...known].sort().join(', ');
+  return rules.flatMap((r, i) =>
+    (r.nodes ?? [])
+      .filter((node) => !known.has(node))
+      .map((node) => ({
+        path: `affinity.rules[${i}].nodes`,
+        message: `node '${node}' is not in the cluster (it has ${has})`,
+      })),
+  );
+}

@@ -7,7 +7,7 @@ import type { AffinityRule } from './affinity-config';
 import type { ProjectedCluster } from './projected-cluster';
 
 export type { AffinityRule, AffinityKind } from './affinity-config';
-export { affinityRuleSchema, affinityRulesSchema, affinityKinds } from './affinity-config';
+export { affinityRuleSchema, affinityRulesSchema, affinityKinds, pinProblems } from './affinity-config';
 
 /** What membership is decided on: a new container has no vmid yet, only its pool and tags. */
 export interface MemberFacts {

@@ -107,6 +107,26 @@ describe('spread check on zones-6node', () => {
     expect(down.stderr).toContain('cannot reach the Proxmox VE API');
   });
 
+  it('exits 2 in config validate --online naming a pin node the cluster lacks', async () => {
+    const pins = join(dirname(w.configPath), 'bad-pin.yaml');
+    await writeFile(
+      pins,
+      [
+        'affinity:',
+        '  rules:',
+        '    - { name: lic, kind: pin, tag: licensed, nodes: [pve-a1, pve-z9] }',
+        '',
+      ].join('\n'),
+    );
+    const run = await w.cli(['config', 'validate', '--online'], { env: { PVE_AUTOPILOT_CONFIG: pins } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "config error: affinity.rules[0].nodes: node 'pve-z9' is not in the cluster",
+    );
+    // Offline, the file alone is valid: the cluster's nodes are not known.
+    expect((await w.cli(['config', 'validate'], { env: { PVE_AUTOPILOT_CONFIG: pins } })).code).toBe(0);
+  });
+
   it('warns in config validate --online for a cluster node in no zone', async () => {
     const partial = join(dirname(w.configPath), 'partial-zones.yaml');
     await writeFile(partial, ['zones:', '  zone-a: [pve-a1, pve-a2]', ''].join('\n'));

@@ -1,10 +1,12 @@
 // `pve-autopilot config validate`: the effective config (file, environment, defaults) with secrets
 // masked, and what is still missing for the commands that talk to Proxmox. Errors are main's job.
-// With --online it also reads the cluster once, for the checks that need it (zones' node names).
+// With --online it also reads the cluster once, for the checks that need it (the node names of zones
+// and pin rules).
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ConfigError, locateConfig, proxmoxConnectionOf, redactConfig } from '../../config';
 import { zoneProblems } from '../../domain';
+import { pinProblems } from '../../policy';
 import { toClusterSnapshot } from '../../proxmox';
 import type { Command } from '../args';
 import { observe } from '../cluster';
@@ -34,11 +36,10 @@ export async function configValidateCommand(
   const warnings: string[] = [];
   if (command.online) {
     const snapshot = toClusterSnapshot(await observe(ctx), Date.now());
-    const zones = zoneProblems(
-      ctx.config.zones,
-      snapshot.nodes.map((n) => n.name),
-    );
-    if (zones.errors.length > 0) throw new ConfigError(zones.errors);
+    const nodes = snapshot.nodes.map((n) => n.name);
+    const zones = zoneProblems(ctx.config.zones, nodes);
+    const errors = [...zones.errors, ...pinProblems(ctx.config.affinity.rules, nodes)];
+    if (errors.length > 0) throw new ConfigError(errors);
     warnings.push(...zones.warnings.map((w) => `zones: ${w}`));
   }
   const config = redactConfig(ctx.config);

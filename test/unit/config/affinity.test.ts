@@ -2,6 +2,7 @@
 // policy; a bad rule is refused with the path of the field and what was expected.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, coreSettingsOf, generatorPolicyOf, parseConfig } from '../../../src/config';
+import { pinProblems } from '../../../src/policy';
 import { parseManagerInput } from '../../../workflows/manager/input';
 
 const RULES = `affinity:
@@ -60,5 +61,28 @@ describe('affinity config', () => {
     expect(parseManagerInput(input).input.settings.affinity).toHaveLength(2);
     const bad = { ...input, settings: { ...settings, affinity: [{ name: 'x', kind: 'pin', pool: 'p' }] } };
     expect(() => parseManagerInput(bad)).toThrow(/settings\.affinity\.0\.nodes/);
+  });
+
+  it("names every pin node the cluster lacks, by the rule's path (config validate --online)", () => {
+    const { rules } = parseConfig(
+      `affinity:
+  rules:
+    - { name: apart, kind: anti-affinity, pool: dns }
+    - { name: lic, kind: pin, tag: licensed, nodes: [srv-px1, srv-px9] }
+    - { name: old, kind: pin, pool: legacy, nodes: [srv-old] }
+`,
+      {},
+    ).affinity;
+    expect(pinProblems(rules, ['srv-px1', 'srv-px2'])).toEqual([
+      {
+        path: 'affinity.rules[1].nodes',
+        message: "node 'srv-px9' is not in the cluster (it has srv-px1, srv-px2)",
+      },
+      {
+        path: 'affinity.rules[2].nodes',
+        message: "node 'srv-old' is not in the cluster (it has srv-px1, srv-px2)",
+      },
+    ]);
+    expect(pinProblems(rules, ['srv-px1', 'srv-px9', 'srv-old'])).toEqual([]);
   });
 });
