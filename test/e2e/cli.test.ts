@@ -194,6 +194,31 @@ describe('pve-autopilot container operations', () => {
     if (vmid !== null) expect(await workflowExists(ctId(vmid))).toBe(false);
   });
 
+  it('refuses (exit 3) a migrate that would break a strict affinity rule, naming it, and starts nothing', async () => {
+    const at = (await ctView(s.sim, 1401))?.node;
+    const other = at === 'srv-px1' ? 'srv-px2' : 'srv-px1';
+    const pinned = join(tmpdir(), `pve-autopilot-pinned-${process.pid}.yaml`);
+    await writeFile(
+      pinned,
+      [
+        `cluster: { name: ${w.cluster} }`,
+        'affinity:',
+        '  rules:',
+        `    - { name: licensed, kind: pin, vmids: [1401], nodes: [${at}], strict: true }`,
+        '',
+      ].join('\n'),
+    );
+    const before = await writes();
+    const run = await w.cli(['migrate', '1401', '--to', other], { env: { PVE_AUTOPILOT_CONFIG: pinned } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      `migrate: CT 1401 allowed only on ${at}, against the strict pin rule 'licensed'`,
+    );
+    expect(run.stdout).toBe('');
+    expect(await writes()).toBe(before);
+    expect(await workflowExists(ctId(1401))).toBe(false);
+  });
+
   it('migrate moves a container, printing the workflow, its link and each step, and exits 0', async () => {
     const run = await w.cli(['migrate', '1401', '--to', 'srv-px2']);
     expect(run.stderr).toBe(

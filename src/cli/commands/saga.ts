@@ -2,8 +2,10 @@
 // start the saga through src/temporal's typed start, then follow it step by step to its outcome.
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { managedScopeOf } from '../../config';
+import { coreSettingsOf, managedScopeOf } from '../../config';
 import { operationSummary, refusalMessage, type OperationResult } from '../../domain';
+import { affinityProblem, projectCluster } from '../../policy';
+import { toClusterSnapshot, type ClusterResource } from '../../proxmox';
 import { ContainerBusyError, InvalidOperationInputError, startOperation } from '../../temporal/starts';
 import { SagaFailureType, sagaProgressQuery } from '../../../workflows/sagas/saga';
 import type { SagaCommand } from '../args';
@@ -21,7 +23,10 @@ export async function sagaCommand(ctx: Context, command: SagaCommand): Promise<n
   const scope = managedScopeOf(ctx.config);
   const resources = await observe(ctx);
   requireManagedContainer(resources, command.vmid, scope, command.name);
-  if (command.name === 'migrate') requireNode(resources, command.to, command.name);
+  if (command.name === 'migrate') {
+    requireNode(resources, command.to, command.name);
+    refuseStrictBreach(ctx, resources, command.vmid, command.to);
+  }
 
   const client = await ctx.temporal();
   const { handle, summary } = await start(ctx, client, command);
@@ -42,6 +47,29 @@ export async function sagaCommand(ctx: Context, command: SagaCommand): Promise<n
     return 130;
   }
   return report(ctx, handle, url, ending);
+}
+
+/**
+ * A move by hand may not break a strict affinity rule of the config, as no rule's move may: the
+ * affinity rule would move the container straight back.
+ */
+function refuseStrictBreach(
+  ctx: Context,
+  resources: readonly ClusterResource[],
+  vmid: number,
+  to: string,
+): void {
+  const snapshot = toClusterSnapshot(resources, Date.now());
+  const from = snapshot.containers.find((c) => c.vmid === vmid)?.node;
+  if (from === undefined) return;
+  const cluster = projectCluster(snapshot, coreSettingsOf(ctx.config), []);
+  const problem = affinityProblem({ kind: 'migrate', vmid, from, to, reason: REASON }, cluster);
+  if (problem !== undefined) {
+    throw new CliError(
+      ExitCode.refused,
+      `migrate: ${problem}; change or remove the rule in affinity.rules to allow the move`,
+    );
+  }
 }
 
 async function start(
