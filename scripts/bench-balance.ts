@@ -16,14 +16,12 @@
 // ahead seed 3 took 30 and 32 moves to 0.279 in two runs (12 ahead: 31), so a run could miss 31.
 // 4 ahead takes longer (simulated time) for fewer moves started; replayed offline
 // (scripts/replay-balance.ts) it needs 17, 15 and 28 moves for seeds 1-3, 8 ahead 17, 16 and 30.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from './lib/dev-server';
+import { startDevServer, type DevServer } from './lib/dev-server';
 import { Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Agent, fetch } from 'undici';
 import { startSimulator } from '../simulator/index';
 import { createPveClient } from '../src/proxmox';
@@ -33,7 +31,6 @@ import type { ClusterSnapshot } from '../src/domain';
 import { createWorker, workflowsPath } from '../worker/create-worker';
 import { runDrainBench } from './bench-drain';
 import { benchBalanceConfig } from './bench-balance-config';
-import { searchAttributeFlags } from '../workflows/search-attributes';
 import {
   clusterManagerWorkflowId,
   lastSnapshotQuery,
@@ -42,7 +39,6 @@ import {
   type ManagerInput,
   type ManagerState,
 } from '../workflows/messages';
-import { ensureTemporalCli } from './temporal-cli';
 
 const GiB = 1024 ** 3;
 const CYCLE_SIM_SECONDS = 10;
@@ -157,27 +153,11 @@ const pve = createPveClient({
   tokenSecret: sim.token.secret,
   ...(sim.schema === 'https' ? { caFile: sim.caFile } : {}),
 });
-const port = await freePort();
-const server = spawn(
-  await ensureTemporalCli(),
-  [
-    'server',
-    'start-dev',
-    '--headless',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--log-level',
-    'error',
-    ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
-  ],
-  { stdio: 'ignore' },
-);
-
 let exitCode = 0;
+let server: DevServer | undefined;
 try {
-  const env = await connectWithin(`127.0.0.1:${port}`, 60_000);
+  server = await startDevServer();
+  const { env } = server;
   const config = benchBalanceConfig(opts.speed);
   const settings = coreSettingsOf(config);
   const taskQueue = 'bench-balance';
@@ -360,12 +340,11 @@ try {
     ];
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(36)}${v}\n`);
   }
-  await env.teardown();
 } catch (err) {
   say(`failed: ${(err as Error).stack ?? String(err)}`);
   exitCode = 1;
 } finally {
-  server.kill('SIGTERM');
+  await server?.stop();
   await dispatcher.close();
   await pve.close();
   await sim.stop();
@@ -384,19 +363,6 @@ async function patiently<T>(query: () => Promise<T>): Promise<T> {
     } catch (err) {
       if (attempt >= 5) throw err;
       await sleep(1000 * attempt);
-    }
-  }
-}
-
-async function connectWithin(address: string, ms: number): Promise<TestWorkflowEnvironment> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await TestWorkflowEnvironment.createFromExistingServer({ address });
-    } catch (err) {
-      if (Date.now() > until)
-        throw new Error(`the Temporal dev server on ${address} did not answer`, { cause: err });
-      await new Promise((r) => setTimeout(r, 500));
     }
   }
 }
