@@ -2,7 +2,7 @@
 // shared Temporal dev server and a worker with the real activities. Each test asserts on what an
 // operator sees (stdout, stderr, exit code) and on the cluster and Temporal afterwards.
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -197,7 +197,7 @@ describe('pve-autopilot container operations', () => {
   it('refuses (exit 3) a migrate that would break a strict affinity rule, naming it, and starts nothing', async () => {
     const at = (await ctView(s.sim, 1401))?.node;
     const other = at === 'srv-px1' ? 'srv-px2' : 'srv-px1';
-    const pinned = join(tmpdir(), `pve-autopilot-pinned-${process.pid}.yaml`);
+    const pinned = join(dirname(w.configPath), 'pinned.yaml');
     await writeFile(
       pinned,
       [
