@@ -15,22 +15,7 @@ export interface DevServer {
 
 export async function startDevServer(): Promise<DevServer> {
   const port = await freePort();
-  const server = spawn(
-    await ensureTemporalCli(),
-    [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'error',
-      ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
-    ],
-    { stdio: 'ignore' },
-  );
+  const server = spawn(await ensureTemporalCli(), devServerArgs(port), { stdio: 'ignore' });
   const address = `127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const env = await connectWithin(address, 60_000);
@@ -43,6 +28,26 @@ export async function startDevServer(): Promise<DevServer> {
       await exited;
     },
   };
+}
+
+/**
+ * `temporal server start-dev` on 127.0.0.1:`port`, headless, quiet, with the project's search
+ * attributes; `extra` adds flags (a `--db-filename` to keep its state in a file).
+ */
+export function devServerArgs(port: number, extra: readonly string[] = []): string[] {
+  return [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...extra,
+    '--log-level',
+    'error',
+    ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
+  ];
 }
 
 export async function freePort(): Promise<number> {

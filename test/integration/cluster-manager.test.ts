@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Upid } from '../../src/proxmox';
 import { containerOperationId, type AutomationLevel, type MigrateInput } from '../../src/domain';
-import type { CoreSettings, Decision } from '../../src/policy';
+import type { Decision } from '../../src/policy';
 import type { clusterManagerWorkflow } from '../../workflows/cluster-manager';
 import type { migrateContainerWorkflow } from '../../workflows/sagas/migrate';
 import {
@@ -23,7 +23,7 @@ import {
   type ManagerInput,
   type ManagerState,
 } from '../../workflows/messages';
-import { labScope, outcomeOf, startSagaEnv, type SagaEnv } from '../support/saga-env';
+import { labScope, labSettings, outcomeOf, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { expectReplays } from '../support/temporal';
 import { runTask, sleep, startBackgroundClock, waitFor, type BackgroundClock } from '../support/manual-clock';
 
@@ -31,17 +31,6 @@ const TEMPLATE = 'local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst';
 const PX1 = 'srv-px1';
 const PX2 = 'srv-px2';
 
-const labSettings: CoreSettings = {
-  scope: labScope,
-  capacityBasis: 'allocated',
-  admissionShare: 0.9,
-  cpuShare: 0.9,
-  maxConcurrent: 2,
-  maxPerNode: 2,
-  maxPerKind: {},
-  cooldownMs: 60_000,
-  drainedNodes: [],
-};
 const labRules = {
   lab: { migratePercent: 8, dropPercent: 12, migrateChoice: 'best-fit', dropMode: 'destroy' },
 };

@@ -2,7 +2,6 @@
 // up where it was, every managed container leaves the node, each with exactly one vzmigrate.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { CoreSettings } from '../../src/policy';
 import { nodeDrainWorkflowId } from '../../workflows/messages';
 import {
   nodeDrainStatusQuery,
@@ -13,7 +12,7 @@ import {
 import { connectTestEnv, expectReplays, uniqueTaskQueue } from '../support/temporal';
 import { startTestSim, vzmigrates, type TestSim } from '../support/sim';
 import { replaceWorker, startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { labScope } from '../support/saga-env';
+import { labScope, labSettings } from '../support/saga-env';
 import { waitFor } from '../support/manual-clock';
 
 const PX1 = 'srv-px1';
@@ -39,25 +38,13 @@ async function freshWorker(taskQueue: string): Promise<void> {
   worker = await replaceWorker(worker, () => startWorkerProcess({ sim: sim.sim, taskQueue }));
 }
 
-const settings: CoreSettings = {
-  scope: labScope,
-  capacityBasis: 'allocated',
-  admissionShare: 0.9,
-  cpuShare: 0.9,
-  maxConcurrent: 2,
-  maxPerNode: 2,
-  maxPerKind: {},
-  cooldownMs: 60_000,
-  drainedNodes: [],
-};
-
 // A kill during a quick activity costs its 30 s start-to-close timeout before the retry runs.
 describe('a drain survives its worker being SIGKILLed', { timeout: 400_000 }, () => {
   it('mid-evacuation: every managed container still leaves srv-px1, each with one vzmigrate', async () => {
     const taskQueue = uniqueTaskQueue('drain-kill');
     const cluster = `dk-${taskQueue.slice(-8)}`;
     await freshWorker(taskQueue);
-    const input: NodeDrainInput = { cluster, node: PX1, parallel: 1, settings };
+    const input: NodeDrainInput = { cluster, node: PX1, parallel: 1, settings: labSettings };
     const handle = await env.client.workflow.start('nodeDrainWorkflow', {
       taskQueue,
       workflowId: nodeDrainWorkflowId(cluster, PX1),

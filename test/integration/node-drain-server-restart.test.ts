@@ -4,7 +4,6 @@
 // doubled in pve-sim), no saga needs attention, and nothing lands on the node while it is drained.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { CoreSettings } from '../../src/policy';
 import {
   clusterManagerWorkflowId,
   managerStatusQuery,
@@ -21,7 +20,7 @@ import {
 import { expectReplays, uniqueTaskQueue } from '../support/temporal';
 import { startTestSim, vzmigrates, type TestSim } from '../support/sim';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { labScope } from '../support/saga-env';
+import { labScope, labSettings } from '../support/saga-env';
 import { runTask, sleep, waitFor } from '../support/manual-clock';
 import { startRestartableDevServer, type RestartableDevServer } from '../support/restartable-dev-server';
 
@@ -29,18 +28,6 @@ const PX1 = 'srv-px1';
 const PX2 = 'srv-px2';
 /** Added on srv-px1 beside the scenario's 1400 and 1401, so the drain has six to move. */
 const ADDED = [1410, 1411, 1412, 1413];
-
-const settings: CoreSettings = {
-  scope: labScope,
-  capacityBasis: 'allocated',
-  admissionShare: 0.9,
-  cpuShare: 0.9,
-  maxConcurrent: 2,
-  maxPerNode: 2,
-  maxPerKind: {},
-  cooldownMs: 60_000,
-  drainedNodes: [],
-};
 
 let server: RestartableDevServer;
 let sim: TestSim;
@@ -141,7 +128,7 @@ describe('a drain survives a Temporal server restart', { timeout: 300_000 }, () 
     // the empty srv-px1, were it not drained (the undrain at the end shows that it then does).
     const managerInput: ManagerInput = {
       cluster,
-      settings,
+      settings: labSettings,
       rules: { lab: { migratePercent: 10, dropPercent: 90 } },
       automation: 'auto',
       cycleSeconds: 1,
@@ -157,7 +144,7 @@ describe('a drain survives a Temporal server restart', { timeout: 300_000 }, () 
     await until('the manager to cycle', managerState, (st) => st.cycle >= 1, 60_000);
 
     const watch = watchArrivals(PX1, before);
-    const input: NodeDrainInput = { cluster, node: PX1, parallel: 2, settings };
+    const input: NodeDrainInput = { cluster, node: PX1, parallel: 2, settings: labSettings };
     const drain = await server.client.workflow.start('nodeDrainWorkflow', {
       taskQueue,
       workflowId: nodeDrainWorkflowId(cluster, PX1),

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ContainerTemplate } from '../../src/domain';
-import type { CoreSettings, GeneratorPolicy } from '../../src/policy';
+import type { GeneratorPolicy } from '../../src/policy';
 import {
   clusterManagerWorkflowId,
   generatorStatusQuery,
@@ -22,24 +22,12 @@ import {
   type NodeDrainInput,
   type NodeDrainState,
 } from '../../workflows/node-drain-messages';
-import { labScope, startSagaEnv, type SagaEnv } from '../support/saga-env';
+import { labScope, labSettings, startSagaEnv, type SagaEnv } from '../support/saga-env';
 import { expectReplays } from '../support/temporal';
 import { sleep, waitFor } from '../support/manual-clock';
 
 const PX1 = 'srv-px1';
 const PX2 = 'srv-px2';
-
-const settings: CoreSettings = {
-  scope: labScope,
-  capacityBasis: 'allocated',
-  admissionShare: 0.9,
-  cpuShare: 0.9,
-  maxConcurrent: 2,
-  maxPerNode: 2,
-  maxPerKind: {},
-  cooldownMs: 60_000,
-  drainedNodes: [],
-};
 
 // Only srv-px1 is open to the generator: while it is drained, there is nowhere to create.
 const generatorPolicy: GeneratorPolicy = {
@@ -79,7 +67,7 @@ function clusterName(): string {
 }
 
 async function startDrain(overrides: Partial<NodeDrainInput> & { cluster: string }) {
-  const input: NodeDrainInput = { node: PX1, parallel: 2, settings, ...overrides };
+  const input: NodeDrainInput = { node: PX1, parallel: 2, settings: labSettings, ...overrides };
   const handle = await s.env.client.workflow.start('nodeDrainWorkflow', {
     taskQueue: s.taskQueue,
     workflowId: nodeDrainWorkflowId(input.cluster, input.node),
@@ -116,7 +104,7 @@ describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
     const cluster = clusterName();
     // First, on the scenario as it starts: srv-px2 is drained with srv-px1 drained too, so nothing
     // may move; the drain says why and waits.
-    const drain = await startDrain({ cluster, node: PX2, settings: { ...settings, drainedNodes: [PX1] } });
+    const drain = await startDrain({ cluster, node: PX2, settings: { ...labSettings, drainedNodes: [PX1] } });
     const blocked = await s.run(() =>
       until(
         'the drain to be blocked',
@@ -142,7 +130,7 @@ describe('nodeDrainWorkflow', { timeout: 240_000 }, () => {
       args: [
         {
           cluster,
-          settings,
+          settings: labSettings,
           rules: { lab: { migratePercent: 5, dropPercent: 90 } },
           automation: 'auto',
           cycleSeconds: 1,

@@ -11,7 +11,7 @@ import { sagaProgressQuery } from '../../workflows/sagas/saga';
 import { connectTestEnv, uniqueTaskQueue } from '../support/temporal';
 import { startTestSim, type TestSim } from '../support/sim';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { labScope, outcomeOf } from '../support/saga-env';
+import { labScope, labSettings, outcomeOf } from '../support/saga-env';
 import { restartPostgres, restartTemporalServer } from './support/stack-control';
 import { vzmigrates } from './support/workflows';
 
@@ -30,17 +30,7 @@ beforeAll(async () => {
   // are the tests' own.
   const input: ManagerInput = {
     cluster: `restart-${taskQueue}`,
-    settings: {
-      scope: labScope,
-      capacityBasis: 'allocated',
-      admissionShare: 0.9,
-      cpuShare: 0.9,
-      maxConcurrent: 2,
-      maxPerNode: 2,
-      maxPerKind: {},
-      cooldownMs: 60_000,
-      drainedNodes: [],
-    },
+    settings: labSettings,
     rules: { lab: { migratePercent: 8, dropPercent: 12 } },
     automation: 'recommend',
     cycleSeconds: 1,

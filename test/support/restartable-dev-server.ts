@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../scripts/temporal-cli';
-import { freePort } from '../../scripts/lib/dev-server';
-import { searchAttributeFlags } from '../../workflows/search-attributes';
+import { devServerArgs, freePort } from '../../scripts/lib/dev-server';
 
 export interface RestartableDevServer {
   address: string;
@@ -32,24 +31,9 @@ export async function startRestartableDevServer(): Promise<RestartableDevServer>
 
   const spawnServer = async (): Promise<void> => {
     output = '';
-    const child = spawn(
-      cli,
-      [
-        'server',
-        'start-dev',
-        '--headless',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--db-filename',
-        dbFile,
-        '--log-level',
-        'error',
-        ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(cli, devServerArgs(port, ['--db-filename', dbFile]), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     server = child;

@@ -7,12 +7,26 @@ import type { Workflow } from '@temporalio/common';
 import { createProxmoxActivities } from '../../activities/proxmox';
 import { SagaFailureType, sagaProgressQuery } from '../../workflows/sagas/saga';
 import { refusalMessage, type ManagedScope, type OperationResult } from '../../src/domain';
+import type { CoreSettings } from '../../src/policy';
 import { PveError } from '../../src/proxmox';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue } from './temporal';
 import { startTestSim, type TestSim } from './sim';
 import type { SimOptions } from '../../simulator/index';
 
 export const labScope: ManagedScope = { vmidMin: 1400, vmidMax: 1499 };
+
+/** The manager's settings for the lab's scope: two migrations at once, two per node, no node drained. */
+export const labSettings: CoreSettings = {
+  scope: labScope,
+  capacityBasis: 'allocated',
+  admissionShare: 0.9,
+  cpuShare: 0.9,
+  maxConcurrent: 2,
+  maxPerNode: 2,
+  maxPerKind: {},
+  cooldownMs: 60_000,
+  drainedNodes: [],
+};
 
 export interface SagaEnv {
   env: TestWorkflowEnvironment;
